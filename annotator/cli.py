@@ -1,0 +1,332 @@
+"""The ``annotator`` command line: headless work for leads and scripts.
+
+Exit codes: 0 success, 1 a check found problems, 2 bad input or state (one
+line on stderr), 3 an internal error (a bug: please report it), 130 on
+Ctrl+C.  ``--json`` output is a stable contract documented in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from annotator import __version__
+from annotator.errors import AnnotatorError
+from annotator.model import Batch, Role
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from annotator.project import Project
+
+    return Project.open(args.project, args.user)
+
+
+# -- init / import / inspect ----------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from annotator.project import Project
+    from annotator.schema import load_schema
+
+    schema = load_schema(args.schema)
+    with Project.create(args.project, schema, args.user, args.media_root) as project:
+        print(f"created project {project.folder} (schema {schema.name!r}, "
+              f"{len(schema.classes)} classes, lead {project.user.name})")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from annotator.progress import TerminalProgress
+
+    with _open(args) as project:
+        bar = TerminalProgress("reading media")
+        report = project.import_media(args.paths, progress=bar)
+        bar.finish()
+    print(f"added {len(report.added)} item(s); {len(report.skipped_existing)} already in the "
+          f"project; {len(report.ignored)} file(s) of other types ignored")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from annotator.media import probe
+
+    info = probe(args.path)
+    data = info.to_json()
+    if args.json:
+        _print_json(data)
+        return 0
+    for key, value in data.items():
+        if value in (None, [], ()):
+            continue
+        if key == "bounds":
+            value = f"min {value['min']}  max {value['max']}"
+        elif isinstance(value, list):
+            value = " ".join(map(str, value))
+        print(f"{key:>16}: {value}")
+    return 0
+
+
+# -- batches ---------------------------------------------------------------------
+
+
+def _parse_ids(spec: str) -> list[int]:
+    """``"1-5,9"`` -> ``[1, 2, 3, 4, 5, 9]``."""
+    ids: list[int] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise AnnotatorError(f"--items: {part!r} is not an id or a range like 3-9")
+        low, high = int(match[1]), int(match[2] or match[1])
+        if high < low or high - low > 10_000_000:
+            raise AnnotatorError(f"--items: bad range {part!r}")
+        ids.extend(range(low, high + 1))
+    return ids
+
+
+def _batch_json(batch: Batch) -> dict[str, Any]:
+    return {
+        "id": batch.id, "name": batch.name, "state": batch.state.value,
+        "assignee": batch.assignee, "reviewer": batch.reviewer, "items": batch.items,
+    }
+
+
+def cmd_batch_create(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        ids = _parse_ids(args.items) if args.items else project.unbatched_item_ids()
+        if not ids:
+            raise AnnotatorError("no items to put in a batch (all items are batched already)")
+        size = args.size or len(ids)
+        if size < 1:
+            raise AnnotatorError("--size must be at least 1")
+        chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+        with project.store.transaction():
+            for number, chunk in enumerate(chunks, start=1):
+                name = args.name if len(chunks) == 1 else f"{args.name}-{number:03d}"
+                batch = project.create_batch(name, chunk, args.comment)
+                if args.assign or args.reviewer:
+                    batch = project.batch_action(batch.id, "assign", assignee=args.assign,
+                                                 reviewer=args.reviewer)
+                print(f"created batch {batch.id} {batch.name!r} with {batch.items} item(s)")
+    return 0
+
+
+def cmd_batch_list(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        batches = project.store.list_batches()
+    if args.json:
+        _print_json([_batch_json(b) for b in batches])
+        return 0
+    print(f"{'id':>4}  {'name':<24} {'state':<12} {'assignee':<14} {'reviewer':<14} items")
+    for b in batches:
+        print(f"{b.id:>4}  {b.name:<24} {b.state.value:<12} {b.assignee or '-':<14} "
+              f"{b.reviewer or '-':<14} {b.items}")
+    return 0
+
+
+def cmd_batch_assign(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        batch = project.batch_action(args.batch, "assign", args.comment,
+                                     assignee=args.to, reviewer=args.reviewer)
+    print(f"batch {batch.name!r}: assignee {batch.assignee or '-'}, "
+          f"reviewer {batch.reviewer or '-'}")
+    return 0
+
+
+def cmd_batch_transition(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        batch = project.batch_action(args.batch, args.action, args.comment)
+    print(f"batch {batch.name!r} is now {batch.state.value}")
+    return 0
+
+
+def cmd_batch_history(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        batch = project.store.get_batch(args.batch)
+        history = project.store.batch_history(int(batch.id or 0))
+    if args.json:
+        _print_json([h.to_json() for h in history])
+        return 0
+    for h in history:
+        moved = f"{h.from_state.value if h.from_state else '-'} -> {h.to_state.value}"
+        note = f"  {h.comment}" if h.comment else ""
+        print(f"{h.at}  {h.user:<14} {h.action:<8} {moved}{note}")
+    return 0
+
+
+# -- users / stats / demo -----------------------------------------------------------
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        user = project.set_role(args.name, Role(args.role))
+    print(f"{user.name} is a {user.role.value}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        users = project.store.list_users()
+    if args.json:
+        _print_json([{"name": u.name, "role": u.role.value} for u in users])
+    else:
+        for u in users:
+            print(f"{u.name:<20} {u.role.value}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        stats = project.store.stats()
+    if args.json:
+        _print_json(stats)
+        return 0
+    print(f"items: {stats['items']}  annotations: {stats['annotations']}")
+    for title in ("by_class", "by_kind", "batches"):
+        if stats[title]:
+            parts = ", ".join(f"{k} {v}" for k, v in stats[title].items())
+            print(f"{title.replace('_', ' ')}: {parts}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from annotator.demo import build_demo, demo_folder
+
+    folder = Path(args.folder) if args.folder else demo_folder()
+    project_path, created = build_demo(folder, args.user, fresh=args.fresh)
+    state = "created" if created else "already there"
+    print(f"demo project {state}: {project_path}")
+    print("explore it with:")
+    for line in (f"annotator stats {project_path}", f"annotator batch list {project_path}",
+                 f"annotator batch history {project_path} 1"):
+        print(f"  {line}")
+    return 0
+
+
+# -- the parser ----------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="annotator", description="Annotate image and point-cloud tiles; manage batches.")
+    parser.add_argument("--version", action="version", version=f"annotator {__version__}")
+    parser.add_argument("--user", help="who is working (else $ANNOTATOR_USER, else the login)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str, parent: Any = commands) -> Any:
+        sub = parent.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = add("init", cmd_init, "create a project folder from a label schema")
+    sub.add_argument("project")
+    sub.add_argument("--schema", required=True, help="label schema file (YAML or JSON)")
+    sub.add_argument("--media-root", action="append", default=[],
+                     help="a folder media may be imported from (repeatable); "
+                          "without any, files may come from anywhere")
+
+    sub = add("import", cmd_import, "register media files (folders are searched recursively)")
+    sub.add_argument("project")
+    sub.add_argument("paths", nargs="+", metavar="PATH")
+
+    sub = add("inspect", cmd_inspect, "what a media file is: kind, size, points, fields, bounds")
+    sub.add_argument("path")
+    sub.add_argument("--json", action="store_true")
+
+    sub = add("stats", cmd_stats, "counts of items, annotations and batches")
+    sub.add_argument("project")
+    sub.add_argument("--json", action="store_true")
+
+    sub = add("demo", cmd_demo, "build the demo project from sample_data")
+    sub.add_argument("--folder", help="where to build it (default: your data folder)")
+    sub.add_argument("--fresh", action="store_true", help="rebuild it from scratch")
+
+    batch = add("batch", lambda a: 2, "cut, assign and move batches through review")
+    actions = batch.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
+    sub = add("create", cmd_batch_create, "create batches (lead)", actions)
+    sub.add_argument("project")
+    sub.add_argument("name")
+    sub.add_argument("--items", help="item ids like 1-50,60 (default: every unbatched item)")
+    sub.add_argument("--size", type=int, help="cut into batches of this many items")
+    sub.add_argument("--assign", help="annotator to assign")
+    sub.add_argument("--reviewer", help="reviewer to assign")
+    sub.add_argument("--comment", default="")
+    sub = add("list", cmd_batch_list, "list batches", actions)
+    sub.add_argument("project")
+    sub.add_argument("--json", action="store_true")
+    sub = add("assign", cmd_batch_assign, "set a batch's annotator and/or reviewer (lead)",
+              actions)
+    sub.add_argument("project")
+    sub.add_argument("batch", help="batch id or name")
+    sub.add_argument("--to", help="annotator")
+    sub.add_argument("--reviewer")
+    sub.add_argument("--comment", default="")
+    for action, text in (("start", "start work on a batch (assignee)"),
+                         ("submit", "submit a batch for review (assignee)"),
+                         ("accept", "accept a submitted batch (reviewer)"),
+                         ("reject", "reject a submitted batch with a comment (reviewer)"),
+                         ("reopen", "reopen a finished batch (lead)")):
+        sub = add(action, cmd_batch_transition, text, actions)
+        sub.set_defaults(action=action)
+        sub.add_argument("project")
+        sub.add_argument("batch", help="batch id or name")
+        sub.add_argument("--comment", "-m", default="")
+    sub = add("history", cmd_batch_history, "who moved a batch when", actions)
+    sub.add_argument("project")
+    sub.add_argument("batch", help="batch id or name")
+    sub.add_argument("--json", action="store_true")
+
+    user = add("user", lambda a: 2, "project members and their roles")
+    user_actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    sub = add("add", cmd_user_add, "add a member or change their role (lead)", user_actions)
+    sub.add_argument("project")
+    sub.add_argument("name")
+    sub.add_argument("--role", required=True, choices=[r.value for r in Role])
+    sub = add("list", cmd_user_list, "list members", user_actions)
+    sub.add_argument("project")
+    sub.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return handler(args)
+    except AnnotatorError as exc:
+        print(f"annotator: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("annotator: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+        if os.environ.get("ANNOTATOR_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())
+        print(f"annotator: internal error ({type(exc).__name__}: {message}); please report it",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Errors a person can act on.
+
+Every error that reaches the user derives from :class:`AnnotatorError`; its
+message is one line that says what went wrong and where (a file, a key, a
+batch).  The CLI prints it and exits with code 2; the app shows it in a
+message box.  Anything else escaping is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AnnotatorError",
+    "ConflictError",
+    "GeometryError",
+    "MediaError",
+    "PermissionDenied",
+    "ProjectError",
+    "SchemaError",
+    "StoreError",
+    "WorkflowError",
+]
+
+
+class AnnotatorError(Exception):
+    """A failure caused by input or state, explained in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+class SchemaError(AnnotatorError):
+    """A label schema file or object is not valid."""
+
+
+class GeometryError(AnnotatorError):
+    """Coordinates that do not make a shape: NaN, infinite, too few points."""
+
+
+class MediaError(AnnotatorError):
+    """A media file cannot be read: unknown type, corrupt or truncated."""
+
+
+class ProjectError(AnnotatorError):
+    """A path is not a project, or a project cannot be opened as asked."""
+
+
+class StoreError(AnnotatorError):
+    """The project store refused or failed an operation."""
+
+
+class ConflictError(StoreError):
+    """An edit was based on a state that has since changed."""
+
+
+class WorkflowError(AnnotatorError):
+    """A batch transition that the workflow does not allow."""
+
+
+class PermissionDenied(WorkflowError):
+    """The user's role or assignment does not allow the action."""

@@ -1,0 +1,268 @@
+"""A project opened by one user: the store, the rules and the undo stack together.
+
+This is the layer the CLI and the app talk to.  It resolves who is working,
+checks what they may do (:mod:`annotator.workflow`), and turns each request
+into one store transaction.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotator.commands import Command, CommandStack
+from annotator.errors import AnnotatorError, MediaError, ProjectError, StoreError
+from annotator.media import IMAGE_SUFFIXES, POINTCLOUD_SUFFIXES, MediaInfo, probe, sha256_file
+from annotator.model import Batch, BatchState, HistoryEntry, Item, LabelSchema, Role, User
+from annotator.store import DB_FILE, SqlStore, create_project, now, open_project
+from annotator.workflow import check_edit, require_lead, transition
+
+__all__ = ["ImportReport", "Project", "current_user_name"]
+
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | POINTCLOUD_SUFFIXES
+Progress = Callable[[int, int], None]
+
+
+def current_user_name(explicit: str | None = None) -> str:
+    """``--user``, else ``$ANNOTATOR_USER``, else the OS login."""
+    for candidate in (explicit, os.environ.get("ANNOTATOR_USER")):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "user"
+
+
+@dataclass
+class ImportReport:
+    added: list[int] = field(default_factory=list)
+    skipped_existing: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+class Project:
+    """An open project and the person working in it."""
+
+    def __init__(self, store: SqlStore, folder: Path, user: User) -> None:
+        self.store = store
+        self.folder = folder
+        self.user = user
+        self.stack = CommandStack(store, user.name, guard=self._check_edit)
+
+    def _check_edit(self, command: Command) -> None:
+        # Re-read the user and batches inside the edit's transaction: a lead
+        # may have changed a role or a batch state since the project opened.
+        user = self.store.get_user(self.user.name) or self.user
+        for item_id in sorted(command.item_ids()):
+            check_edit(self.store.batch_for_item(item_id), user)
+
+    # -- opening -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str], user: str | None = None) -> Project:
+        """Open a project; an unknown local user joins it as an annotator."""
+        store = open_project(location)
+        try:
+            member = store.ensure_user(current_user_name(user))
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, Path(location).resolve(), member)
+
+    @classmethod
+    def create(
+        cls,
+        location: str | os.PathLike[str],
+        schema: LabelSchema,
+        user: str | None = None,
+        media_roots: Sequence[str | os.PathLike[str]] = (),
+    ) -> Project:
+        """A new project whose creator is its lead."""
+        name = current_user_name(user)
+        roots = [str(Path(r).resolve()) for r in media_roots]
+        for root in roots:
+            if not Path(root).is_dir():
+                raise ProjectError(f"{root}: media folder does not exist")
+        store = create_project(location, schema, name)
+        if roots:
+            store.set_meta("media_roots", json.dumps(roots))
+        user_obj = store.get_user(name)
+        assert user_obj is not None
+        return cls(store, Path(location).resolve(), user_obj)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema(self) -> LabelSchema:
+        return self.store.label_schema
+
+    # -- media ---------------------------------------------------------------
+
+    def media_roots(self) -> list[Path]:
+        raw = self.store.get_meta("media_roots")
+        return [Path(p) for p in json.loads(raw)] if raw else []
+
+    def stored_path(self, path: Path) -> str:
+        """Project-relative POSIX path when inside the project folder, else absolute."""
+        resolved = path.resolve()
+        if resolved.is_relative_to(self.folder):
+            return resolved.relative_to(self.folder).as_posix()
+        roots = self.media_roots()
+        if roots and not any(resolved.is_relative_to(r) for r in roots):
+            allowed = ", ".join(str(r) for r in [self.folder, *roots])
+            raise MediaError(f"{path}: outside the project's media folders ({allowed})")
+        return str(resolved)
+
+    def resolve(self, item: Item) -> Path:
+        """The file of an item on this machine."""
+        path = Path(item.path)
+        return path if path.is_absolute() else self.folder / path
+
+    def _collect(self, paths: Iterable[str | os.PathLike[str]], report: ImportReport
+                 ) -> list[Path]:
+        found: list[Path] = []
+        for raw in paths:
+            path = Path(raw)
+            if path.is_dir():
+                for sub in sorted(self._walk(path)):
+                    if sub.parent.resolve() == self.folder and sub.name.startswith(DB_FILE):
+                        continue  # the project's own database, when importing its folder
+                    if sub.suffix.lower() in MEDIA_SUFFIXES:
+                        found.append(sub)
+                    else:
+                        report.ignored.append(str(sub))
+            elif not path.exists():
+                raise MediaError(f"{path}: no such file or folder")
+            elif not _regular_file(path):
+                raise MediaError(f"{path}: not a regular file")
+            else:
+                found.append(path)
+        return found
+
+    @staticmethod
+    def _walk(folder: Path) -> Iterator[Path]:
+        # followlinks=False: a symlink loop cannot make an import run forever.
+        for root, dirs, files in os.walk(folder, followlinks=False):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if not name.startswith(".") and _regular_file(Path(root, name)):
+                    yield Path(root, name)
+
+    def import_media(
+        self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
+    ) -> ImportReport:
+        """Register media files (folders searched recursively), all or nothing.
+
+        Every file is read (header and checksum) before anything is written;
+        one bad file refuses the whole import and leaves the project as it was.
+        """
+        require_lead(self.user, "import media")
+        report = ImportReport()
+        files = self._collect(paths, report)
+        stored = [self.stored_path(p) for p in files]
+        unique = dict(zip(stored, files, strict=True))  # the same file named twice
+        existing = self.store.existing_paths(list(unique))
+        todo = [(f, s) for s, f in unique.items() if s not in existing]
+        report.skipped_existing = sorted(existing)
+        items = self._read_items(todo, progress)
+        if items:
+            report.added = self.store.add_items(items)
+        return report
+
+    def _read_items(self, todo: Sequence[tuple[Path, str]], progress: Progress | None
+                    ) -> list[Item]:
+        def read(entry: tuple[Path, str]) -> Item:
+            path, stored = entry
+            info = probe(path)
+            return _item(info, stored, sha256_file(path), path.stat().st_size)
+
+        items: list[Item] = []
+        # Threads overlap the file reads; Pillow and hashlib release the GIL.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for index, item in enumerate(pool.map(read, todo, chunksize=64), start=1):
+                items.append(item)
+                if progress and (index % 256 == 0 or index == len(todo)):
+                    progress(index, len(todo))
+        return items
+
+    # -- batches ---------------------------------------------------------------
+
+    def create_batch(self, name: str, item_ids: Sequence[int], comment: str = "") -> Batch:
+        require_lead(self.user, "create batches")
+        if not name.strip():
+            raise StoreError("a batch needs a name")
+        if not item_ids:
+            raise StoreError(f"batch {name!r} would be empty: no items given")
+        entry = HistoryEntry(now(), self.user.name, "create", None, BatchState.OPEN, comment)
+        return self.store.create_batch(name.strip(), item_ids, entry)
+
+    def unbatched_item_ids(self) -> list[int]:
+        return self.store.unbatched_item_ids()
+
+    def batch_action(
+        self,
+        key: int | str,
+        action: str,
+        comment: str = "",
+        assignee: str | None = None,
+        reviewer: str | None = None,
+        validation_errors: int = 0,
+    ) -> Batch:
+        """Move a batch through the workflow; the history entry is written with it."""
+        with self.store.transaction():
+            batch = self.store.get_batch(key)
+            updated, entry = transition(
+                batch, action, self.user, now(), comment, assignee=assignee, reviewer=reviewer,
+                validation_errors=validation_errors,
+            )
+            if reviewer:
+                person = self.store.ensure_user(reviewer, Role.REVIEWER)
+                if person.role is Role.ANNOTATOR:
+                    raise StoreError(f"{reviewer} is an annotator; make them a reviewer first "
+                                     "('annotator user add PROJECT NAME --role reviewer')")
+            return self.store.save_batch(updated, entry)
+
+    def set_role(self, name: str, role: Role) -> User:
+        require_lead(self.user, "change roles")
+        return self.store.set_role(name, role)
+
+
+def _item(info: MediaInfo, stored: str, digest: str, size: int) -> Item:
+    if info.kind not in ("image", "pointcloud"):
+        raise AnnotatorError(f"{stored}: unknown media kind {info.kind!r}")
+    return Item(
+        id=None, path=stored, kind=info.kind, format=info.format, sha256=digest,
+        size_bytes=size, width=info.width, height=info.height, points=info.points,
+        encoding=info.encoding, fields=tuple(info.fields),
+        origin=_origin(info),
+    )
+
+
+def _origin(info: MediaInfo) -> tuple[float, float, float] | None:
+    # A point-cloud tile's float64 origin: the low corner of its header bounds,
+    # so local float32 coordinates stay small and keep millimetres.
+    if info.kind != "pointcloud" or info.bounds is None:
+        return None
+    low = info.bounds[0]
+    return (float(low[0]), float(low[1]), float(low[2]))

@@ -1,0 +1,615 @@
+"""The project store: portable SQL over a :class:`Backend`.
+
+The store is the single source of truth.  Each public method that writes is
+one transaction unless the caller has opened a wider one with
+:meth:`SqlStore.transaction` (the command stack does, so an edit and its
+undo-log entry commit together).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from annotator.errors import AnnotatorError, ProjectError, StoreError
+from annotator.model import (
+    Annotation,
+    Batch,
+    BatchState,
+    HistoryEntry,
+    Item,
+    LabelSchema,
+    ReviewComment,
+    Role,
+    User,
+    geometry_from_json,
+)
+from annotator.schema import parse_schema
+from annotator.store.backend import Backend
+from annotator.store.migrations import CURRENT_VERSION, MIGRATIONS
+
+__all__ = ["EditRecord", "SqlStore", "now"]
+
+_ITEM_COLUMNS = (
+    "id, path, kind, format, encoding, sha256, size_bytes, width, height, points, fields, "
+    "crs, origin_x, origin_y, origin_z, added_at"
+)
+_ANNOTATION_COLUMNS = (
+    "id, item_id, label, geometry, attributes, links, z, author, created_at, updated_at, "
+    "revision, hidden, locked"
+)
+_BATCH_COLUMNS = (
+    "b.id, b.name, b.state, b.assignee, b.reviewer, b.created_at, b.updated_at, "
+    "(SELECT COUNT(*) FROM batch_items bi WHERE bi.batch_id = b.id)"
+)
+
+
+def now() -> str:
+    """UTC time as ISO 8601 with milliseconds; sorts as text in every engine."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class EditRecord:
+    """One row of the persistent undo log."""
+
+    __slots__ = ("label", "payload", "seq", "state", "user")
+
+    def __init__(self, seq: int, user: str, label: str, payload: str, state: str) -> None:
+        self.seq, self.user, self.label, self.payload, self.state = seq, user, label, payload, state
+
+
+class SqlStore:
+    """Project persistence, identical for every backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._connection = backend.connect()
+        self._depth = 0
+        self._schema: LabelSchema | None = None
+        self.migrated_from: int | None = None
+        self.backup_path: str | None = None
+
+    # -- connection and transactions ------------------------------------
+
+    @property
+    def location(self) -> str:
+        return self.backend.location
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        if self._connection is None:
+            raise StoreError(f"{self.location}: the project is closed")
+        try:
+            return self._connection.execute(self.backend.sql(statement), tuple(params))
+        except self.backend.errors as exc:
+            raise self.backend.translate(exc) or StoreError(str(exc)) from None
+
+    def _run_many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self._connection.executemany(self.backend.sql(statement), rows)
+        except self.backend.errors as exc:
+            raise self.backend.translate(exc) or StoreError(str(exc)) from None
+
+    def _one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self._run(statement, params).fetchone()
+
+    def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(self._run(statement, params).fetchall())
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlStore]:
+        """All writes inside commit together or not at all; nesting joins the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self.backend.begin(self._connection)
+        except self.backend.errors as exc:
+            raise self.backend.translate(exc) or StoreError(str(exc)) from None
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        try:
+            self._connection.execute("COMMIT")
+        except self.backend.errors as exc:
+            self._rollback()
+            raise self.backend.translate(exc) or StoreError(str(exc)) from None
+
+    def _rollback(self) -> None:
+        try:
+            self._connection.execute("ROLLBACK")
+        except self.backend.errors:
+            pass  # the engine already rolled back (disk full, I/O error)
+
+    # -- schema versions ---------------------------------------------------
+
+    def _table_exists(self, name: str) -> bool:
+        return bool(self._one(self.backend.table_exists_sql, (name,))[0])
+
+    def version(self) -> int:
+        if not self._table_exists("meta"):
+            return 0
+        row = self._one("SELECT value FROM meta WHERE key = 'store_version'")
+        return int(row[0]) if row else 0
+
+    def create(self, schema: LabelSchema, lead: str, target: int = CURRENT_VERSION) -> None:
+        """Lay out an empty project: tables, the label schema and its first lead."""
+        with self.transaction():
+            self._migrate(0, target)
+            stamp = now()
+            self._run("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (stamp,))
+            self._run("INSERT INTO meta (key, value) VALUES ('label_schema', ?)",
+                      (_dumps(schema.to_json()),))
+            self._run("INSERT INTO users (name, role, created_at) VALUES (?, ?, ?)",
+                      (lead, Role.LEAD.value, stamp))
+        self._schema = schema
+
+    def check_version(self, migrate: bool = True) -> None:
+        """Refuse a newer store; migrate an older one after a backup."""
+        found = self.version()
+        if found == 0:
+            raise ProjectError(f"{self.location}: not an Annotator project database")
+        if found > CURRENT_VERSION:
+            raise ProjectError(
+                f"{self.location}: written by a newer Annotator (store version {found}, "
+                f"this program knows up to {CURRENT_VERSION}); please update Annotator"
+            )
+        if found < CURRENT_VERSION and migrate:
+            self.backup_path = self.backend.backup(
+                self._connection, f"v{found}-{now().replace(':', '')}"
+            )
+            with self.transaction():
+                self._migrate(found, CURRENT_VERSION)
+            self.migrated_from = found
+
+    def _migrate(self, current: int, target: int) -> None:
+        for version in range(current + 1, target + 1):
+            for statement in MIGRATIONS[version - 1]:
+                self._run(statement.format(**self.backend.types))
+        if current == 0:
+            self._run("INSERT INTO meta (key, value) VALUES ('store_version', ?)", (str(target),))
+        else:
+            self._run("UPDATE meta SET value = ? WHERE key = 'store_version'", (str(target),))
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._run(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- label schema --------------------------------------------------------
+
+    @property
+    def label_schema(self) -> LabelSchema:
+        if self._schema is None:
+            raw = self.get_meta("label_schema")
+            if raw is None:
+                raise ProjectError(f"{self.location}: the project has no label schema")
+            try:
+                self._schema = parse_schema(json.loads(raw), f"{self.location} (label schema)")
+            except (ValueError, AnnotatorError) as exc:
+                raise ProjectError(f"{self.location}: stored label schema is damaged ({exc})")
+        return self._schema
+
+    def set_label_schema(self, schema: LabelSchema) -> None:
+        self.set_meta("label_schema", _dumps(schema.to_json()))
+        self._schema = schema
+
+    # -- users -----------------------------------------------------------------
+
+    def get_user(self, name: str) -> User | None:
+        row = self._one("SELECT name, role FROM users WHERE name = ?", (name,))
+        return User(row[0], Role(row[1])) if row else None
+
+    def ensure_user(self, name: str, role: Role = Role.ANNOTATOR) -> User:
+        """The user called ``name``, registered with ``role`` if new."""
+        existing = self.get_user(name)
+        if existing:
+            return existing
+        with self.transaction():
+            self._run(
+                "INSERT INTO users (name, role, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, role.value, now()),
+            )
+        user = self.get_user(name)
+        assert user is not None
+        return user
+
+    def set_role(self, name: str, role: Role) -> User:
+        with self.transaction():
+            self.ensure_user(name, role)
+            self._run("UPDATE users SET role = ? WHERE name = ?", (role.value, name))
+        return User(name, role)
+
+    def list_users(self) -> list[User]:
+        return [User(n, Role(r)) for n, r in self._all("SELECT name, role FROM users ORDER BY name")]
+
+    # -- items -------------------------------------------------------------------
+
+    @staticmethod
+    def _item(row: Sequence[Any]) -> Item:
+        origin = None if row[12] is None else (float(row[12]), float(row[13]), float(row[14]))
+        return Item(
+            id=row[0], path=row[1], kind=row[2], format=row[3], encoding=row[4], sha256=row[5],
+            size_bytes=row[6], width=row[7], height=row[8], points=row[9],
+            fields=tuple(json.loads(row[10])), crs=row[11], origin=origin, added_at=row[15],
+        )
+
+    def add_items(self, items: Sequence[Item]) -> list[int]:
+        """Register items in one transaction; a duplicate path refuses them all."""
+        stamp = now()
+        rows = [
+            (
+                it.path, it.kind, it.format, it.encoding, it.sha256, it.size_bytes, it.width,
+                it.height, it.points, _dumps(list(it.fields)), it.crs,
+                *(it.origin if it.origin else (None, None, None)), it.added_at or stamp,
+            )
+            for it in items
+        ]
+        with self.transaction():
+            paths = [it.path for it in items]
+            duplicate = self._first_existing_path(paths)
+            if duplicate:
+                raise StoreError(f"{duplicate}: already in the project")
+            first = self._one("SELECT COALESCE(MAX(id), 0) FROM items")[0]
+            self._run_many(
+                f"INSERT INTO items ({_ITEM_COLUMNS.removeprefix('id, ')}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            ids = [r[0] for r in self._all("SELECT id FROM items WHERE id > ? ORDER BY id",
+                                           (first,))]
+        return ids
+
+    def _first_existing_path(self, paths: Sequence[str]) -> str | None:
+        seen: set[str] = set()
+        for path in paths:
+            if path in seen:
+                return path
+            seen.add(path)
+        existing = self.existing_paths(paths)
+        return next((p for p in paths if p in existing), None)
+
+    def existing_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of ``paths`` are registered items already."""
+        found: set[str] = set()
+        for start in range(0, len(paths), 500):
+            chunk = list(paths[start:start + 500])
+            marks = ", ".join("?" * len(chunk))
+            found.update(r[0] for r in self._all(
+                f"SELECT path FROM items WHERE path IN ({marks})", chunk))
+        return found
+
+    def unbatched_item_ids(self) -> list[int]:
+        rows = self._all("SELECT id FROM items WHERE id NOT IN "
+                         "(SELECT item_id FROM batch_items) ORDER BY id")
+        return [r[0] for r in rows]
+
+    def get_item(self, item_id: int) -> Item:
+        row = self._one(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,))
+        if row is None:
+            raise StoreError(f"{self.location}: no item with id {item_id}")
+        return self._item(row)
+
+    def find_item(self, path: str) -> Item | None:
+        row = self._one(f"SELECT {_ITEM_COLUMNS} FROM items WHERE path = ?", (path,))
+        return self._item(row) if row else None
+
+    def list_items(
+        self, offset: int = 0, limit: int = 100, batch_id: int | None = None
+    ) -> list[Item]:
+        """Items in id order, one page at a time (the item list pages lazily)."""
+        if batch_id is None:
+            rows = self._all(
+                f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+            )
+        else:
+            rows = self._all(
+                f"SELECT {', '.join('i.' + c for c in _ITEM_COLUMNS.split(', '))} FROM items i "
+                "JOIN batch_items bi ON bi.item_id = i.id WHERE bi.batch_id = ? "
+                "ORDER BY i.id LIMIT ? OFFSET ?",
+                (batch_id, limit, offset),
+            )
+        return [self._item(r) for r in rows]
+
+    def count_items(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM items")[0])
+
+    # -- annotations -------------------------------------------------------------
+
+    @staticmethod
+    def _annotation(row: Sequence[Any]) -> Annotation:
+        return Annotation(
+            id=row[0], item_id=row[1], label=row[2], geometry=geometry_from_json(json.loads(row[3])),
+            attributes=json.loads(row[4]), links=json.loads(row[5]), z=row[6], author=row[7],
+            created_at=row[8], updated_at=row[9], revision=row[10], hidden=bool(row[11]),
+            locked=bool(row[12]),
+        )
+
+    def get_annotation(self, annotation_id: int) -> Annotation | None:
+        row = self._one(
+            f"SELECT {_ANNOTATION_COLUMNS} FROM annotations WHERE id = ?", (annotation_id,)
+        )
+        return self._annotation(row) if row else None
+
+    def annotations_for_item(self, item_id: int) -> list[Annotation]:
+        rows = self._all(
+            f"SELECT {_ANNOTATION_COLUMNS} FROM annotations WHERE item_id = ? ORDER BY z, id",
+            (item_id,),
+        )
+        return [self._annotation(r) for r in rows]
+
+    def insert_annotation(self, annotation: Annotation) -> Annotation:
+        """Store a new annotation; an ``id`` already set is kept (redo of a delete)."""
+        stamp = now()
+        created = annotation.created_at or stamp
+        values = (
+            annotation.item_id, annotation.label, annotation.kind,
+            _dumps(annotation.geometry.to_json()), _dumps(dict(annotation.attributes)),
+            _dumps(dict(annotation.links)), annotation.z, annotation.author, created, stamp,
+            int(annotation.hidden), int(annotation.locked),
+        )
+        columns = ("item_id, label, kind, geometry, attributes, links, z, author, created_at, "
+                   "updated_at, revision, hidden, locked")
+        marks = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?"
+        with self.transaction():
+            if annotation.id is None:
+                row = self._one(
+                    f"INSERT INTO annotations ({columns}) VALUES ({marks}) RETURNING id", values
+                )
+            else:
+                row = self._one(
+                    f"INSERT INTO annotations (id, {columns}) VALUES (?, {marks}) RETURNING id",
+                    (annotation.id, *values),
+                )
+        stored = self.get_annotation(int(row[0]))
+        assert stored is not None
+        return stored
+
+    def update_annotation(self, annotation: Annotation) -> Annotation:
+        """Write the user-editable content; the revision goes up by one."""
+        with self.transaction():
+            cursor = self._run(
+                "UPDATE annotations SET item_id = ?, label = ?, kind = ?, geometry = ?, "
+                "attributes = ?, links = ?, z = ?, hidden = ?, locked = ?, updated_at = ?, "
+                "revision = revision + 1 WHERE id = ?",
+                (
+                    annotation.item_id, annotation.label, annotation.kind,
+                    _dumps(annotation.geometry.to_json()), _dumps(dict(annotation.attributes)),
+                    _dumps(dict(annotation.links)), annotation.z, int(annotation.hidden),
+                    int(annotation.locked), now(), annotation.id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise StoreError(f"{self.location}: no annotation with id {annotation.id}")
+        stored = self.get_annotation(int(annotation.id or 0))
+        assert stored is not None
+        return stored
+
+    def delete_annotation(self, annotation_id: int) -> None:
+        with self.transaction():
+            cursor = self._run("DELETE FROM annotations WHERE id = ?", (annotation_id,))
+            if cursor.rowcount != 1:
+                raise StoreError(f"{self.location}: no annotation with id {annotation_id}")
+
+    def count_annotations(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM annotations")[0])
+
+    # -- batches -------------------------------------------------------------------
+
+    @staticmethod
+    def _batch(row: Sequence[Any]) -> Batch:
+        return Batch(
+            id=row[0], name=row[1], state=BatchState(row[2]), assignee=row[3], reviewer=row[4],
+            created_at=row[5], updated_at=row[6], items=int(row[7]),
+        )
+
+    def create_batch(self, name: str, item_ids: Sequence[int], entry: HistoryEntry) -> Batch:
+        """A new open batch over ``item_ids``; an item already batched refuses it."""
+        with self.transaction():
+            if self._one("SELECT id FROM batches WHERE name = ?", (name,)):
+                raise StoreError(f"batch {name!r} exists already")
+            for start in range(0, len(item_ids), 500):
+                chunk = list(item_ids[start:start + 500])
+                marks = ", ".join("?" * len(chunk))
+                taken = self._one(
+                    f"SELECT bi.item_id, b.name FROM batch_items bi JOIN batches b "
+                    f"ON b.id = bi.batch_id WHERE bi.item_id IN ({marks}) LIMIT 1", chunk)
+                if taken:
+                    raise StoreError(f"item {taken[0]} is already in batch {taken[1]!r}")
+                known = self._one(f"SELECT COUNT(*) FROM items WHERE id IN ({marks})", chunk)[0]
+                if known != len(set(chunk)):
+                    raise StoreError("some of the given item ids are not in the project")
+            batch_id = self._one(
+                "INSERT INTO batches (name, state, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                (name, BatchState.OPEN.value, entry.at, entry.at),
+            )[0]
+            self._run_many("INSERT INTO batch_items (batch_id, item_id) VALUES (?, ?)",
+                           [(batch_id, i) for i in dict.fromkeys(item_ids)])
+            self._add_history(batch_id, entry)
+        return self.get_batch(batch_id)
+
+    def get_batch(self, key: int | str) -> Batch:
+        """A batch by id, or by name when ``key`` is text that is not a number."""
+        if isinstance(key, str) and not key.isdigit():
+            row = self._one(f"SELECT {_BATCH_COLUMNS} FROM batches b WHERE b.name = ?", (key,))
+        else:
+            row = self._one(f"SELECT {_BATCH_COLUMNS} FROM batches b WHERE b.id = ?", (int(key),))
+        if row is None:
+            raise StoreError(f"no batch {key!r} in {self.location}")
+        return self._batch(row)
+
+    def list_batches(self) -> list[Batch]:
+        return [self._batch(r) for r in self._all(f"SELECT {_BATCH_COLUMNS} FROM batches b "
+                                                  "ORDER BY b.id")]
+
+    def batch_for_item(self, item_id: int) -> Batch | None:
+        row = self._one(
+            f"SELECT {_BATCH_COLUMNS} FROM batches b JOIN batch_items x ON x.batch_id = b.id "
+            "WHERE x.item_id = ?",
+            (item_id,),
+        )
+        return self._batch(row) if row else None
+
+    def batch_item_ids(self, batch_id: int) -> list[int]:
+        rows = self._all("SELECT item_id FROM batch_items WHERE batch_id = ? ORDER BY item_id",
+                         (batch_id,))
+        return [r[0] for r in rows]
+
+    def save_batch(self, batch: Batch, entry: HistoryEntry) -> Batch:
+        """Write a batch's new state and people together with the history entry."""
+        with self.transaction():
+            for person in (batch.assignee, batch.reviewer):
+                if person:
+                    self.ensure_user(person)
+            self._run(
+                "UPDATE batches SET state = ?, assignee = ?, reviewer = ?, updated_at = ? "
+                "WHERE id = ?",
+                (batch.state.value, batch.assignee, batch.reviewer, entry.at, batch.id),
+            )
+            self._add_history(int(batch.id or 0), entry)
+        return self.get_batch(int(batch.id or 0))
+
+    def _add_history(self, batch_id: int, entry: HistoryEntry) -> None:
+        self._run(
+            "INSERT INTO batch_history (batch_id, at, user_name, action, from_state, to_state, "
+            "comment) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (batch_id, entry.at, entry.user, entry.action,
+             entry.from_state.value if entry.from_state else None, entry.to_state.value,
+             entry.comment),
+        )
+
+    def batch_history(self, batch_id: int) -> list[HistoryEntry]:
+        rows = self._all(
+            "SELECT at, user_name, action, from_state, to_state, comment FROM batch_history "
+            "WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
+        )
+        return [
+            HistoryEntry(r[0], r[1], r[2], BatchState(r[3]) if r[3] else None, BatchState(r[4]),
+                         r[5])
+            for r in rows
+        ]
+
+    # -- review comments -------------------------------------------------------------
+
+    def add_comment(self, comment: ReviewComment) -> ReviewComment:
+        position = None if comment.position is None else _dumps(list(comment.position))
+        with self.transaction():
+            row = self._one(
+                "INSERT INTO review_comments (batch_id, item_id, annotation_id, position, text, "
+                "resolved, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (comment.batch_id, comment.item_id, comment.annotation_id, position, comment.text,
+                 int(comment.resolved), comment.author, comment.created_at or now()),
+            )
+        return next(c for c in self.comments(comment.batch_id) if c.id == row[0])
+
+    def comments(self, batch_id: int) -> list[ReviewComment]:
+        rows = self._all(
+            "SELECT id, batch_id, item_id, annotation_id, position, text, resolved, author, "
+            "created_at FROM review_comments WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
+        )
+        return [
+            ReviewComment(
+                id=r[0], batch_id=r[1], item_id=r[2], annotation_id=r[3],
+                position=None if r[4] is None else tuple(json.loads(r[4])), text=r[5],
+                resolved=bool(r[6]), author=r[7], created_at=r[8],
+            )
+            for r in rows
+        ]
+
+    # -- the persistent undo log ---------------------------------------------------------
+
+    def log_edit(self, user: str, label: str, payload: str) -> int:
+        """Record a done edit; the user's undone edits can no longer be redone."""
+        stamp = now()
+        with self.transaction():
+            self._run("UPDATE edit_log SET state = 'dropped', updated_at = ? "
+                      "WHERE user_name = ? AND state = 'undone'", (stamp, user))
+            row = self._one(
+                "INSERT INTO edit_log (user_name, label, payload, state, at, updated_at) "
+                "VALUES (?, ?, ?, 'done', ?, ?) RETURNING seq",
+                (user, label, payload, stamp, stamp),
+            )
+        return int(row[0])
+
+    def replace_edit(self, seq: int, label: str, payload: str) -> None:
+        """Overwrite a logged edit with its merge with the next one (one drag, one step)."""
+        with self.transaction():
+            self._run("UPDATE edit_log SET label = ?, payload = ?, updated_at = ? WHERE seq = ?",
+                      (label, payload, now(), seq))
+
+    def last_edit(self, user: str, state: str) -> EditRecord | None:
+        """The newest done edit (to undo) or the oldest undone one (to redo)."""
+        order = "DESC" if state == "done" else "ASC"
+        row = self._one(
+            f"SELECT seq, user_name, label, payload, state FROM edit_log "
+            f"WHERE user_name = ? AND state = ? ORDER BY seq {order} LIMIT 1",
+            (user, state),
+        )
+        return EditRecord(*row) if row else None
+
+    def set_edit_state(self, seq: int, state: str) -> None:
+        with self.transaction():
+            self._run("UPDATE edit_log SET state = ?, updated_at = ? WHERE seq = ?",
+                      (state, now(), seq))
+
+    def count_edits(self, user: str | None = None) -> int:
+        if user is None:
+            return int(self._one("SELECT COUNT(*) FROM edit_log")[0])
+        return int(self._one("SELECT COUNT(*) FROM edit_log WHERE user_name = ?", (user,))[0])
+
+    # -- statistics ----------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for ``annotator stats``; the keys are a documented contract."""
+        by_class = dict(self._all("SELECT label, COUNT(*) FROM annotations GROUP BY label "
+                                  "ORDER BY label"))
+        by_kind = dict(self._all("SELECT kind, COUNT(*) FROM annotations GROUP BY kind "
+                                 "ORDER BY kind"))
+        batches = dict(self._all("SELECT state, COUNT(*) FROM batches GROUP BY state "
+                                 "ORDER BY state"))
+        item_kinds = dict(self._all("SELECT kind, COUNT(*) FROM items GROUP BY kind"))
+        return {
+            "items": sum(item_kinds.values()),
+            "items_by_kind": item_kinds,
+            "annotations": sum(by_kind.values()),
+            "by_class": by_class,
+            "by_kind": by_kind,
+            "batches": batches,
+        }
