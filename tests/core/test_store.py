@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from annotator.errors import ProjectError, StoreError
+from annotator.model import Annotation, Box, Item, LabelSchema
+from annotator.project import Project
+from annotator.store import CURRENT_VERSION, DB_FILE, create_project, open_project
+from annotator.store.migrations import MIGRATIONS
+from tests.conftest import make_images
+
+
+def _item(path: str) -> Item:
+    return Item(None, path, "image", "png", "0" * 64, 10, width=4, height=3)
+
+
+def test_new_project_uses_wal_and_foreign_keys(tmp_path: Path, schema: LabelSchema) -> None:
+    with create_project(tmp_path / "p", schema, lead="ada") as store:
+        connection = sqlite3.connect(tmp_path / "p" / DB_FILE)
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        connection.close()
+        assert store.version() == CURRENT_VERSION
+        assert store.get_user("ada").role.value == "lead"
+        # foreign keys are enforced: an annotation needs its item
+        with pytest.raises(StoreError, match="integrity"):
+            store.insert_annotation(Annotation(None, 99, "car", Box.from_corners(0, 0, 1, 1)))
+    assert not list((tmp_path / "p").glob(".*creating*"))
+
+
+def test_media_inside_the_project_is_stored_relative(project: Project, tmp_path: Path) -> None:
+    paths = [it.path for it in project.store.list_items()]
+    assert paths == ["media/img_0000.png", "media/img_0001.png", "media/img_0002.png"]
+    outside = make_images(tmp_path / "elsewhere", 1)
+    project.import_media(outside)
+    last = project.store.list_items(offset=3)[0]
+    assert last.path == str(outside[0].resolve())
+    assert project.resolve(last) == outside[0].resolve()
+    # moving the whole project folder keeps its inside media working
+    project.close()
+    moved = tmp_path / "moved"
+    (tmp_path / "proj").rename(moved)
+    with Project.open(moved, "lead") as again:
+        first = again.store.list_items(limit=1)[0]
+        assert again.resolve(first).is_file()
+
+
+def test_duplicate_paths_refuse_the_whole_batch_of_items(project: Project) -> None:
+    before = project.store.count_items()
+    with pytest.raises(StoreError, match="already in the project"):
+        project.store.add_items([_item("new_a.png"), _item("media/img_0001.png")])
+    with pytest.raises(StoreError, match="already in the project"):
+        project.store.add_items([_item("x.png"), _item("x.png")])
+    assert project.store.count_items() == before
+
+
+def test_list_items_pages_in_id_order(project: Project) -> None:
+    project.store.add_items([_item(f"extra/{i:03d}.png") for i in range(250)])
+    first = project.store.list_items(limit=100)
+    second = project.store.list_items(offset=100, limit=100)
+    ids = [it.id for it in first + second]
+    assert ids == sorted(ids) and len(set(ids)) == 200
+
+
+def test_migration_from_v1_takes_a_backup(tmp_path: Path, schema: LabelSchema) -> None:
+    folder = tmp_path / "old"
+    with create_project(folder, schema, lead="ada", version=1) as old:
+        assert old.version() == 1
+    # write v1 data by hand, as version 1 of the program would have
+    connection = sqlite3.connect(folder / DB_FILE)
+    connection.execute(
+        "INSERT INTO items (path, kind, format, sha256, size_bytes, added_at) "
+        "VALUES ('a.png', 'image', 'png', 'x', 1, 't')")
+    connection.execute(
+        "INSERT INTO annotations (item_id, label, kind, geometry, author, created_at, updated_at) "
+        "VALUES (1, 'car', 'box', '{\"kind\":\"box\",\"coords\":[0,0,5,5]}', 'ada', 't', 't')")
+    connection.commit()
+    connection.close()
+    with open_project(folder) as store:
+        assert store.migrated_from == 1
+        assert store.version() == CURRENT_VERSION == len(MIGRATIONS)
+        annotation = store.get_annotation(1)
+        assert annotation.geometry == Box.from_corners(0, 0, 5, 5)
+        assert annotation.hidden is False
+        backup = Path(store.backup_path)
+    assert backup.is_file() and backup.parent == folder
+    copy = sqlite3.connect(backup)
+    assert copy.execute("SELECT value FROM meta WHERE key='store_version'").fetchone()[0] == "1"
+    assert copy.execute("SELECT COUNT(*) FROM annotations").fetchone()[0] == 1
+    copy.close()
+
+
+def test_newer_store_is_refused_untouched(tmp_path: Path, schema: LabelSchema) -> None:
+    folder = tmp_path / "new"
+    create_project(folder, schema, lead="ada").close()
+    connection = sqlite3.connect(folder / DB_FILE)
+    connection.execute("UPDATE meta SET value = '999' WHERE key = 'store_version'")
+    connection.commit()
+    connection.close()
+    with pytest.raises(ProjectError, match="newer Annotator"):
+        open_project(folder)
+    assert not list(folder.glob("*.bak"))
+
+
+def test_create_refuses_an_existing_project(project: Project, schema: LabelSchema) -> None:
+    with pytest.raises(ProjectError, match="already a project"):
+        create_project(project.folder, schema, lead="x")
+
+
+def test_batch_cannot_take_an_item_twice(project: Project) -> None:
+    project.create_batch("a", [1, 2])
+    with pytest.raises(StoreError, match="already in batch 'a'"):
+        project.create_batch("b", [2, 3])
+    with pytest.raises(StoreError, match="not in the project"):
+        project.create_batch("c", [3, 999])
+    assert [b.name for b in project.store.list_batches()] == ["a"]
+    assert project.unbatched_item_ids() == [3]
