@@ -246,10 +246,10 @@ def command_from_payload(text: str) -> Command:
 # -- ready-made changes ----------------------------------------------------------
 
 
-def _changed(annotations: Sequence[Annotation], label: str, merge_key: str | None = None,
+def _changed(annotations: Sequence[Annotation], title: str, merge_key: str | None = None,
              **changes: Any) -> ChangeAnnotations:
     after = [dataclasses.replace(a, **changes) for a in annotations]
-    return ChangeAnnotations(annotations, after, label, merge_key)
+    return ChangeAnnotations(annotations, after, title, merge_key)
 
 
 def change_class(annotations: Sequence[Annotation], label_class: str) -> ChangeAnnotations:
@@ -287,7 +287,8 @@ def translate(annotations: Sequence[Annotation], offset: Sequence[float],
 def set_flags(annotations: Sequence[Annotation], **flags: bool | int) -> ChangeAnnotations:
     """Hide, lock or re-order shapes (``hidden=``, ``locked=``, ``z=``)."""
     words = ", ".join(f"{k}={v}" for k, v in flags.items())
-    return _changed(annotations, f"Set {words} on {_noun(annotations)}", **flags)
+    after = [dataclasses.replace(a, **flags) for a in annotations]  # type: ignore[arg-type]
+    return ChangeAnnotations(annotations, after, f"Set {words} on {_noun(annotations)}")
 
 
 # -- the stack -----------------------------------------------------------------------

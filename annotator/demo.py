@@ -13,6 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from annotator.commands import AddAnnotations
 from annotator.errors import ProjectError
 from annotator.model import Annotation, Box, Point, Polygon, Polyline
@@ -49,9 +51,9 @@ def _examples(item_id: int, width: int, height: int, author: str) -> list[Annota
     def box(x0: float, y0: float, x1: float, y1: float) -> Box:
         return Box.from_corners(x0 * width, y0 * height, x1 * width, y1 * height)
 
-    lane = Polyline([[0.30 * width, height], [0.47 * width, 0.55 * height]])
-    marking = Polygon([[0.35 * width, 0.80 * height], [0.65 * width, 0.80 * height],
-                       [0.62 * width, 0.85 * height], [0.38 * width, 0.85 * height]])
+    lane = Polyline(np.array([[0.30 * width, height], [0.47 * width, 0.55 * height]]))
+    marking = Polygon(np.array([[0.35, 0.80], [0.65, 0.80], [0.62, 0.85], [0.38, 0.85]])
+                      * [width, height])
     return [
         Annotation(None, item_id, "car", box(0.55, 0.55, 0.72, 0.72),
                    {"occluded": False, "truncated": False, "body_color": "white"}, author),

@@ -54,7 +54,7 @@ class _LineLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            line = self.peek_event().start_mark.line + 1
+            line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
             raise SchemaError(f"line {line}: YAML aliases are not allowed in a schema")
         return super().compose_node(parent, index)
 
@@ -180,8 +180,9 @@ def _label_class(reader: _Reader, raw: Any, where: str, line: int) -> LabelClass
         raise reader.fail(f"{where}.kinds", kinds_line, "needs a non-empty list of geometry kinds")
     for kind in kinds:
         if kind not in GEOMETRY_KINDS:
+            known = ", ".join(GEOMETRY_KINDS)
             raise reader.fail(f"{where}.kinds", kinds_line,
-                              f"unknown geometry kind {kind!r} (known: {', '.join(GEOMETRY_KINDS)})")
+                              f"unknown geometry kind {kind!r} (known: {known})")
     raw_attributes = data.get("attributes", [])
     if not isinstance(raw_attributes, list):
         raise reader.fail(f"{where}.attributes", reader.line_of(data, "attributes", line),

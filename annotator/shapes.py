@@ -59,7 +59,8 @@ def _frozen(values: Any, dim: int, kind: str, min_points: int) -> FloatArray:
     if array.ndim == 1 and array.size % dim == 0:
         array = array.reshape(-1, dim)
     if array.ndim != 2 or array.shape[1] != dim:
-        raise GeometryError(f"{kind}: expected points of {dim} coordinates, got shape {array.shape}")
+        raise GeometryError(f"{kind}: expected points of {dim} coordinates, "
+                            f"got shape {array.shape}")
     if len(array) < min_points:
         raise GeometryError(f"{kind}: needs at least {min_points} points, got {len(array)}")
     if not np.isfinite(array).all():
@@ -117,7 +118,7 @@ class Geometry:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.to_json() == other.to_json()  # type: ignore[attr-defined]
+        return self.to_json() == other.to_json()
 
     def __hash__(self) -> int:
         return hash(repr(self.to_json()))
@@ -187,7 +188,7 @@ class RotatedBox(Geometry):
         hw, hh = self.width / 2, self.height / 2
         local = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
         rotation = np.array([[c, -s], [s, c]])
-        corners = local @ rotation.T + [self.cx, self.cy]
+        corners: FloatArray = local @ rotation.T + np.array([self.cx, self.cy])
         corners.setflags(write=False)
         return corners
 

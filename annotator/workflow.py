@@ -15,7 +15,7 @@
 >>> transition(started, "accept", User("ann", Role.ANNOTATOR), at="t")
 Traceback (most recent call last):
 ...
-annotator.errors.PermissionDenied: ann (annotator) may not accept batch 'b1': only a reviewer or lead may
+annotator.errors.PermissionDenied: ann (annotator) may not accept batch 'b1': ...
 """
 
 from __future__ import annotations

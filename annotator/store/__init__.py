@@ -119,7 +119,7 @@ def create_project(
         if made_folder:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    return open_project(folder)
+    return open_project(folder, migrate=False)
 
 
 class _StagingBackend(SqliteBackend):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from annotator.errors import AnnotatorError, ProjectError, StoreError
 
@@ -26,7 +26,7 @@ class Backend(ABC):
     """Engine-specific connection handling for :class:`SqlStore`."""
 
     #: Substitutions for the ``{name}`` markers in migration DDL.
-    types: dict[str, str]
+    types: ClassVar[dict[str, str]]
     #: Human name of the database, used in error messages.
     location: str
     #: A query counting the tables called ``?`` (catalogues differ by engine).
@@ -65,7 +65,7 @@ class SqliteBackend(Backend):
     a killed process: a teleworker's laptop battery may die mid-batch.
     """
 
-    types = {
+    types: ClassVar[dict[str, str]] = {
         "pk": "INTEGER PRIMARY KEY",
         "real": "REAL",
         "bigint": "INTEGER",

@@ -220,7 +220,8 @@ class SqlStore:
             try:
                 self._schema = parse_schema(json.loads(raw), f"{self.location} (label schema)")
             except (ValueError, AnnotatorError) as exc:
-                raise ProjectError(f"{self.location}: stored label schema is damaged ({exc})")
+                raise ProjectError(
+                    f"{self.location}: stored label schema is damaged ({exc})") from None
         return self._schema
 
     def set_label_schema(self, schema: LabelSchema) -> None:
@@ -255,7 +256,8 @@ class SqlStore:
         return User(name, role)
 
     def list_users(self) -> list[User]:
-        return [User(n, Role(r)) for n, r in self._all("SELECT name, role FROM users ORDER BY name")]
+        rows = self._all("SELECT name, role FROM users ORDER BY name")
+        return [User(n, Role(r)) for n, r in rows]
 
     # -- items -------------------------------------------------------------------
 
@@ -353,7 +355,8 @@ class SqlStore:
     @staticmethod
     def _annotation(row: Sequence[Any]) -> Annotation:
         return Annotation(
-            id=row[0], item_id=row[1], label=row[2], geometry=geometry_from_json(json.loads(row[3])),
+            id=row[0], item_id=row[1], label=row[2],
+            geometry=geometry_from_json(json.loads(row[3])),
             attributes=json.loads(row[4]), links=json.loads(row[5]), z=row[6], author=row[7],
             created_at=row[8], updated_at=row[9], revision=row[10], hidden=bool(row[11]),
             locked=bool(row[12]),
