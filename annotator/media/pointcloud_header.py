@@ -1,0 +1,400 @@
+"""Header-only readers for point-cloud files: PCD, PLY, LAS/LAZ and KITTI ``.bin``.
+
+Each reader looks at the header (at most the first 64 KiB for PCD and PLY,
+laspy's header reader for LAS/LAZ) and at the file size, never at the points
+themselves.  Sizes that the header promises are checked against the file size
+with plain integer arithmetic, so a hostile header (``POINTS 10**30``) costs
+nothing and ends in a :class:`~annotator.errors.MediaError`.
+
+These functions are used by :func:`annotator.media.probe.probe`; call that
+instead.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO, Final, NoReturn
+
+import laspy
+
+from annotator.errors import MediaError
+
+__all__ = [
+    "HEADER_LIMIT",
+    "MAX_POINTS",
+    "Bounds",
+    "PointCloudHeader",
+    "read_kitti_header",
+    "read_las_header",
+    "read_pcd_header",
+    "read_ply_header",
+]
+
+Bounds = tuple[tuple[float, float, float], tuple[float, float, float]]
+
+HEADER_LIMIT: Final = 64 * 1024
+"""Most bytes read while looking for the end of a PCD or PLY text header."""
+
+MAX_POINTS: Final = 1 << 40
+"""Largest point or element count a header may claim (about 10**12)."""
+
+_PCD_KEYS: Final = frozenset(
+    {"VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA"}
+)
+_PCD_REQUIRED: Final = ("FIELDS", "SIZE", "TYPE", "WIDTH", "HEIGHT", "POINTS", "DATA")
+_PCD_DATA: Final = frozenset({"ascii", "binary", "binary_compressed"})
+_PCD_TYPE_SIZES: Final = {"I": frozenset({1, 2, 4, 8}), "U": frozenset({1, 2, 4, 8}),
+                          "F": frozenset({4, 8})}
+_MAX_COUNT: Final = 1 << 20
+
+_PLY_TYPES: Final = {
+    "char": 1, "uchar": 1, "int8": 1, "uint8": 1,
+    "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
+    "int": 4, "uint": 4, "int32": 4, "uint32": 4,
+    "float": 4, "float32": 4, "double": 8, "float64": 8,
+}
+_PLY_FLOATS: Final = frozenset({"float", "float32", "double", "float64"})
+_PLY_KEYS: Final = frozenset(
+    {"PLY", "FORMAT", "COMMENT", "OBJ_INFO", "ELEMENT", "PROPERTY", "END_HEADER"}
+)
+_PLY_ENCODINGS: Final = frozenset({"ascii", "binary_little_endian", "binary_big_endian"})
+
+_LAS_MIN_HEADER: Final = 227  # LAS 1.0-1.2 public header; later versions extend it
+_LAS_VLR_HEADER: Final = 54
+_LAS_MAX_VLR_AREA: Final = 64 * 1024 * 1024
+
+KITTI_FIELDS: Final = ("x", "y", "z", "intensity")
+_KITTI_RECORD: Final = 16
+
+
+@dataclass(frozen=True, slots=True)
+class PointCloudHeader:
+    """What a point-cloud header says.
+
+    Attributes
+    ----------
+    format : str
+        ``"pcd"``, ``"ply"``, ``"las"``, ``"laz"`` or ``"kitti_bin"``.
+    encoding : str
+        How the points are stored (``"binary_compressed"``, ``"LAS 1.2 point format 3"``...).
+    points : int
+        Number of points.
+    fields : tuple of str
+        Per-point attribute names, in file order.
+    width, height : int or None
+        PCD ``WIDTH`` and ``HEIGHT``; None for other formats.
+    bounds : Bounds or None
+        ``((min_x, min_y, min_z), (max_x, max_y, max_z))`` where the header carries it.
+    """
+
+    format: str
+    encoding: str
+    points: int
+    fields: tuple[str, ...]
+    width: int | None = None
+    height: int | None = None
+    bounds: Bounds | None = None
+
+
+def _fail(name: str, what: str) -> NoReturn:
+    raise MediaError(f"{name}: {what}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _count(name: str, where: str, token: str, *, limit: int = MAX_POINTS) -> int:
+    """Parse a non-negative decimal count no larger than `limit`."""
+    if not (token.isascii() and token.isdigit()):
+        _fail(name, f"{where} is not a non-negative whole number: {token[:40]!r}")
+    if len(token) > 20 or int(token) > limit:
+        _fail(name, f"{where} is implausibly large: {token[:40]}")
+    return int(token)
+
+
+def _header_lines(
+    name: str, head: bytes, whole: bool, last: str, known: frozenset[str]
+) -> tuple[list[list[str]], int]:
+    """Split a text header into token lists up to (and including) the line starting `last`.
+
+    Every line must start with a key in `known` (compared in upper case), so
+    content of another kind fails at its first line.  Returns the non-empty,
+    non-comment lines and the byte offset just after `last`'s line.
+    """
+    kind = "PCD" if last == "DATA" else "PLY"
+    lines: list[list[str]] = []
+    pos = 0
+    while True:
+        nl = head.find(b"\n", pos)
+        if nl < 0 and not whole:
+            _fail(name, f"no '{last}' line in the first {HEADER_LIMIT // 1024} KiB")
+        end = len(head) if nl < 0 else nl + 1
+        tokens = head[pos:end].decode("latin-1").split()
+        if tokens and not tokens[0].startswith("#"):
+            if tokens[0].upper() not in known:
+                if lines:
+                    _fail(name, f"{kind} header: unexpected line {tokens[0][:40]!r} "
+                                f"(no '{last}' line before it)")
+                _fail(name, f"not a {kind} header: unexpected line {tokens[0][:40]!r}")
+            lines.append(tokens)
+            if tokens[0].lower() == last.lower():
+                return lines, end
+        if nl < 0:
+            _fail(name, f"header has no '{last}' line")
+        pos = end
+
+
+def read_pcd_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
+    """Read and check a PCD header; `fp` is at offset 0 and the file has `size` bytes.
+
+    Required keys: FIELDS, SIZE, TYPE, WIDTH, HEIGHT, POINTS, DATA; COUNT
+    defaults to 1 per field; VERSION and VIEWPOINT are optional.
+
+    Raises
+    ------
+    MediaError
+        The header is malformed or inconsistent, or the file is too short for it.
+    """
+    head = fp.read(HEADER_LIMIT)
+    lines, header_len = _header_lines(name, head, len(head) >= size, "DATA", _PCD_KEYS)
+    values: dict[str, list[str]] = {}
+    for key, *rest in lines:
+        ukey = key.upper()  # _header_lines has checked it is a PCD key
+        if ukey in values:
+            _fail(name, f"PCD header repeats {ukey}")
+        values[ukey] = rest
+    for key in _PCD_REQUIRED:
+        if key not in values:
+            _fail(name, f"PCD header has no {key} line")
+    fields = tuple(values["FIELDS"])
+    n = len(fields)
+    if n == 0:
+        _fail(name, "PCD header lists no FIELDS")
+    counts = values.get("COUNT", ["1"] * n)
+    for key, row in (("SIZE", values["SIZE"]), ("TYPE", values["TYPE"]), ("COUNT", counts)):
+        if len(row) != n:
+            _fail(name, f"PCD {key} has {len(row)} entries for {n} FIELDS")
+    sizes = [_count(name, "PCD SIZE", t, limit=8) for t in values["SIZE"]]
+    for field, typ, sz in zip(fields, values["TYPE"], sizes, strict=True):
+        allowed = _PCD_TYPE_SIZES.get(typ.upper())
+        if allowed is None or sz not in allowed:
+            _fail(name, f"PCD field {field[:40]!r} has an invalid TYPE/SIZE {typ[:8]}{sz}")
+    count_values = [_count(name, "PCD COUNT", t, limit=_MAX_COUNT) for t in counts]
+    if 0 in count_values:
+        _fail(name, "PCD COUNT must be at least 1")
+    scalars: dict[str, str] = {}
+    for key in ("WIDTH", "HEIGHT", "POINTS", "DATA"):
+        if len(values[key]) != 1:
+            _fail(name, f"PCD {key} needs exactly one value")
+        scalars[key] = values[key][0]
+    width = _count(name, "PCD WIDTH", scalars["WIDTH"])
+    height = _count(name, "PCD HEIGHT", scalars["HEIGHT"])
+    points = _count(name, "PCD POINTS", scalars["POINTS"])
+    if width * height != points:
+        _fail(name, f"PCD WIDTH x HEIGHT ({width} x {height}) is not POINTS ({points})")
+    if "VIEWPOINT" in values:
+        _check_viewpoint(name, values["VIEWPOINT"])
+    data = scalars["DATA"].lower()
+    if data not in _PCD_DATA:
+        _fail(name, f"PCD DATA must be ascii, binary or binary_compressed, not {data[:40]!r}")
+    point_size = sum(s * c for s, c in zip(sizes, count_values, strict=True))
+    body = size - header_len
+    if data == "binary" and body < points * point_size:
+        _fail(name, f"truncated binary PCD ({points} points of {point_size} bytes need "
+                    f"{points * point_size} bytes, {body} present)")
+    elif data == "binary_compressed":
+        _check_compressed(name, fp, head, header_len, size, points * point_size)
+    elif data == "ascii" and points and body < points * sum(count_values) * 2 - 1:
+        _fail(name, f"truncated ascii PCD ({points} points cannot fit in {body} bytes)")
+    return PointCloudHeader("pcd", data, points, fields, width, height)
+
+
+def _check_viewpoint(name: str, tokens: list[str]) -> None:
+    if len(tokens) != 7:
+        _fail(name, f"PCD VIEWPOINT needs 7 numbers, not {len(tokens)}")
+    try:
+        numbers = [float(t) for t in tokens]
+    except ValueError:
+        _fail(name, "PCD VIEWPOINT is not numeric")
+    if not all(math.isfinite(v) for v in numbers):
+        _fail(name, "PCD VIEWPOINT is not finite")
+
+
+def _check_compressed(
+    name: str, fp: BinaryIO, head: bytes, header_len: int, size: int, expected: int
+) -> None:
+    if header_len + 8 <= len(head):
+        sizes = head[header_len:header_len + 8]
+    else:
+        fp.seek(header_len)
+        sizes = fp.read(8)
+    if len(sizes) < 8:
+        _fail(name, "truncated binary_compressed PCD (no compressed block sizes)")
+    compressed, uncompressed = struct.unpack("<II", sizes)
+    if uncompressed != expected:
+        _fail(name, f"binary_compressed PCD unpacks to {uncompressed} bytes, "
+                    f"the header needs {expected}")
+    if expected and compressed == 0:
+        _fail(name, "binary_compressed PCD has an empty compressed block")
+    if header_len + 8 + compressed > size:
+        _fail(name, f"truncated binary_compressed PCD (block of {compressed} bytes, "
+                    f"{size - header_len - 8} present)")
+
+
+def read_ply_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
+    """Read and check a PLY header; `fp` is at offset 0 and the file has `size` bytes.
+
+    Raises
+    ------
+    MediaError
+        The header is malformed, has no ``vertex`` element, or the file is too short.
+    """
+    head = fp.read(HEADER_LIMIT)
+    if head.split(b"\n", 1)[0].strip() != b"ply":
+        _fail(name, "not a PLY file (does not start with 'ply')")
+    lines, header_len = _header_lines(
+        name, head, len(head) >= size, "end_header", _PLY_KEYS
+    )
+    encoding = ""
+    # Each element: (name, count, property names, item sizes with None for list properties)
+    elements: list[tuple[str, int, list[str], list[int | None]]] = []
+    for tokens in lines[1:-1]:
+        key = tokens[0]
+        if key in ("comment", "obj_info"):
+            continue
+        if key == "format":
+            if len(tokens) != 3 or tokens[1] not in _PLY_ENCODINGS or encoding:
+                _fail(name, f"bad PLY format line {' '.join(tokens)[:60]!r}")
+            encoding = tokens[1]
+        elif key == "element":
+            if len(tokens) != 3:
+                _fail(name, f"bad PLY element line {' '.join(tokens)[:60]!r}")
+            count = _count(name, f"PLY element {tokens[1][:40]!r} count", tokens[2])
+            elements.append((tokens[1], count, [], []))
+        elif key == "property":
+            if not elements:
+                _fail(name, "PLY property before any element")
+            elements[-1][2].append(_ply_property(name, tokens))
+            elements[-1][3].append(_PLY_TYPES[tokens[1]] if tokens[1] != "list" else None)
+        else:
+            _fail(name, f"not a PLY header: unexpected line {key[:40]!r}")
+    if not encoding:
+        _fail(name, "PLY header has no format line")
+    vertex = next((e for e in elements if e[0] == "vertex"), None)
+    if vertex is None:
+        _fail(name, "PLY file has no vertex element")
+    body = size - header_len
+    if encoding == "ascii":
+        need = sum(count * len(props) * 2 for _, count, props, _ in elements)
+        if need and body < need - 1:
+            _fail(name, f"truncated ascii PLY (the elements cannot fit in {body} bytes)")
+    else:
+        need = 0
+        for _, count, _, item_sizes in elements:
+            if None in item_sizes:
+                break
+            need += count * sum(s for s in item_sizes if s is not None)
+        if body < need:
+            _fail(name, f"truncated binary PLY ({need} bytes of fixed-size elements "
+                        f"expected, {body} present)")
+    return PointCloudHeader("ply", encoding, vertex[1], tuple(vertex[2]))
+
+
+def _ply_property(name: str, tokens: list[str]) -> str:
+    """Check one ``property`` line and return the property name."""
+    if len(tokens) == 3 and tokens[1] in _PLY_TYPES:
+        return tokens[2]
+    if (len(tokens) == 5 and tokens[1] == "list" and tokens[2] in _PLY_TYPES
+            and tokens[2] not in _PLY_FLOATS and tokens[3] in _PLY_TYPES):
+        return tokens[4]
+    _fail(name, f"bad PLY property line {' '.join(tokens)[:60]!r}")
+
+
+def _check_las_layout(name: str, fp: BinaryIO, size: int) -> None:
+    """Check the public-header fields that steer laspy's reads before laspy sees them.
+
+    laspy trusts ``number_of_vlrs`` and ``offset_to_point_data``: a hostile
+    value makes it loop billions of times or allocate gigabytes.
+    """
+    head = fp.read(_LAS_MIN_HEADER)
+    fp.seek(0)
+    if head[:4] != b"LASF":
+        _fail(name, "not a LAS/LAZ file (no LASF signature)")
+    if len(head) < _LAS_MIN_HEADER:
+        _fail(name, f"truncated LAS header ({len(head)} bytes)")
+    header_size, offset, vlrs = struct.unpack_from("<HII", head, 94)
+    if header_size < _LAS_MIN_HEADER or offset < header_size:
+        _fail(name, f"inconsistent LAS header (header size {header_size}, "
+                    f"point data at {offset})")
+    if offset > size:
+        _fail(name, f"truncated LAS (point data should start at byte {offset}, "
+                    f"the file has {size})")
+    if offset > _LAS_MAX_VLR_AREA:
+        _fail(name, f"implausibly large LAS header and VLR area ({offset} bytes)")
+    if header_size + vlrs * _LAS_VLR_HEADER > offset:
+        _fail(name, f"inconsistent LAS header ({vlrs} VLRs cannot fit before the point data)")
+
+
+def read_las_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
+    """Read a LAS or LAZ header with laspy; the format comes from the content.
+
+    EVLRs are not read (``read_evlrs=False``): they are not needed for these
+    facts and their 64-bit lengths are another allocation hazard.
+
+    Raises
+    ------
+    MediaError
+        laspy cannot read the header, the bounds are not finite, or an
+        uncompressed file is shorter than its point records.
+    """
+    _check_las_layout(name, fp, size)
+    try:
+        with laspy.open(fp, closefd=False, read_evlrs=False) as reader:
+            header = reader.header
+            compressed = bool(header.are_points_compressed)
+            points = int(header.point_count)
+            version = f"{header.version.major}.{header.version.minor}"
+            point_format = int(header.point_format.id)
+            fields = tuple(str(d) for d in header.point_format.dimension_names)
+            record = int(header.point_format.size)
+            offset = int(header.offset_to_point_data)
+            mins = tuple(float(v) for v in header.mins)
+            maxs = tuple(float(v) for v in header.maxs)
+    except MediaError:
+        raise
+    except Exception as exc:  # laspy/lazrs raise many types on bad input
+        _fail(name, f"not a readable LAS/LAZ file ({_one_line(exc)})")
+    if points > MAX_POINTS:
+        _fail(name, f"LAS point count is implausibly large: {points}")
+    if not all(math.isfinite(v) for v in mins + maxs) or len(mins) != 3 or len(maxs) != 3:
+        _fail(name, "LAS header bounds are not finite numbers")
+    if not compressed and size < offset + points * record:
+        _fail(name, f"truncated LAS ({points} points of {record} bytes from offset {offset} "
+                    f"need {offset + points * record} bytes, {size} present)")
+    bounds: Bounds = ((mins[0], mins[1], mins[2]), (maxs[0], maxs[1], maxs[2]))
+    return PointCloudHeader(
+        "laz" if compressed else "las",
+        f"LAS {version} point format {point_format}",
+        points,
+        fields,
+        bounds=bounds,
+    )
+
+
+def read_kitti_header(name: str, size: int) -> PointCloudHeader:
+    """Describe a KITTI velodyne ``.bin`` file: float32 x, y, z, intensity records.
+
+    Raises
+    ------
+    MediaError
+        The size is zero or not a multiple of 16 bytes.
+    """
+    if size <= 0 or size % _KITTI_RECORD:
+        _fail(name, f"not a KITTI .bin point cloud (size {size} is not a positive multiple "
+                    f"of {_KITTI_RECORD} bytes)")
+    return PointCloudHeader("kitti_bin", "float32 x y z intensity", size // _KITTI_RECORD,
+                            KITTI_FIELDS)
