@@ -109,9 +109,9 @@ def cmd_batch_create(args: argparse.Namespace) -> int:
         ids = _parse_ids(args.items) if args.items else project.unbatched_item_ids()
         if not ids:
             raise AnnotatorError("no items to put in a batch (all items are batched already)")
-        size = args.size or len(ids)
-        if size < 1:
+        if args.size is not None and args.size < 1:
             raise AnnotatorError("--size must be at least 1")
+        size = args.size or len(ids)
         chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
         with project.store.transaction():
             for number, chunk in enumerate(chunks, start=1):

@@ -44,6 +44,7 @@ class EditStore(Protocol):
     """The part of the project store that commands and the stack use."""
 
     def get_annotation(self, annotation_id: int) -> Annotation | None: ...
+    def annotation_content(self, annotation_id: int) -> dict[str, Any] | None: ...
     def insert_annotation(self, annotation: Annotation) -> Annotation: ...
     def update_annotation(self, annotation: Annotation) -> Annotation: ...
     def delete_annotation(self, annotation_id: int) -> None: ...
@@ -57,14 +58,14 @@ def _noun(annotations: Sequence[Annotation]) -> str:
                                      f"{kinds.pop()}s" if len(kinds) == 1 else "shapes")
 
 
-def _current(store: EditStore, expected: Annotation, label: str) -> Annotation:
-    current = store.get_annotation(int(expected.id or 0))
-    if current is None or not current.same_content(expected):
+def _current(store: EditStore, expected: Annotation, label: str) -> None:
+    """Refuse to write over a shape that is no longer what the command saw."""
+    current = store.annotation_content(int(expected.id or 0))
+    if current is None or current != expected.content_key():
         state = "deleted" if current is None else "changed"
         raise ConflictError(
             f"annotation {expected.id} was {state} since; '{label}' was not applied"
         )
-    return current
 
 
 class Command(ABC):
@@ -327,6 +328,9 @@ class CommandStack:
         self.user = user
         self._guard_hook = guard
         self._listeners: list[Callable[[str, Command], None]] = []
+        # The last logged command, so a drag's next step merges without
+        # re-reading its payload; trusted only while its seq is the top.
+        self._top: tuple[int, Command] | None = None
 
     def subscribe(self, listener: Callable[[str, Command], None]) -> None:
         """``listener(event, command)`` with event "push", "undo" or "redo"."""
@@ -357,15 +361,22 @@ class CommandStack:
             self._check_schema(command)
             command.apply(self.store)
             payload = command.to_payload()
-            merged = None
+            merged, seq = None, None
             if command.merge_key is not None and self.store.last_edit(self.user, "undone") is None:
                 top = self.store.last_edit(self.user, "done")
                 if top is not None:
-                    merged = command_from_payload(top.payload).merge(command)
-            if merged is not None:
-                self.store.replace_edit(top.seq, merged.label, json.dumps(merged.to_payload()))
+                    seq = top.seq
+                    cached = self._top
+                    previous = (cached[1] if cached and cached[0] == seq
+                                else command_from_payload(top.payload))
+                    merged = previous.merge(command)
+            if merged is not None and seq is not None:
+                self.store.replace_edit(seq, merged.label, json.dumps(merged.to_payload()))
+                logged = (seq, merged)
             else:
-                self.store.log_edit(self.user, command.label, json.dumps(payload))
+                logged = (self.store.log_edit(self.user, command.label, json.dumps(payload)),
+                          command)
+        self._top = logged
         self._notify("push", command)
         return command
 
@@ -379,6 +390,7 @@ class CommandStack:
             self._guard(command)
             command.revert(self.store)
             self.store.set_edit_state(record.seq, "undone")
+        self._top = None
         self._notify("undo", command)
         return command
 
@@ -392,6 +404,7 @@ class CommandStack:
             self._guard(command)
             command.apply(self.store)
             self.store.set_edit_state(record.seq, "done")
+        self._top = None
         self._notify("redo", command)
         return command
 

@@ -230,6 +230,14 @@ class Annotation:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def content_key(self) -> dict[str, Any]:
+        """The user-editable content as plain JSON values (see ``same_content``)."""
+        return {
+            "item_id": self.item_id, "label": self.label, "geometry": self.geometry.to_json(),
+            "attributes": dict(self.attributes), "links": dict(self.links), "z": self.z,
+            "hidden": self.hidden, "locked": self.locked,
+        }
+
     def content_json(self) -> dict[str, Any]:
         """What a command needs to restore this annotation exactly."""
         return {

@@ -12,7 +12,6 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,10 +73,16 @@ class Project:
 
     @classmethod
     def open(cls, location: str | os.PathLike[str], user: str | None = None) -> Project:
-        """Open a project; an unknown local user joins it as an annotator."""
+        """Open a project as ``user``.
+
+        A name the project has not seen works as an annotator and is
+        registered when something needs it (an assignment); merely opening,
+        or a refused command, writes nothing.
+        """
         store = open_project(location)
+        name = current_user_name(user)
         try:
-            member = store.ensure_user(current_user_name(user))
+            member = store.get_user(name) or User(name, Role.ANNOTATOR)
         except BaseException:
             store.close()
             raise
@@ -123,16 +128,19 @@ class Project:
         raw = self.store.get_meta("media_roots")
         return [Path(p) for p in json.loads(raw)] if raw else []
 
-    def stored_path(self, path: Path) -> str:
-        """Project-relative POSIX path when inside the project folder, else absolute."""
-        resolved = path.resolve()
-        if resolved.is_relative_to(self.folder):
-            return resolved.relative_to(self.folder).as_posix()
-        roots = self.media_roots()
-        if roots and not any(resolved.is_relative_to(r) for r in roots):
+    def stored_path(self, path: Path, roots: Sequence[Path] | None = None) -> str:
+        """Project-relative POSIX path when inside the project folder, else absolute.
+
+        ``path`` must be absolute and resolved; ``roots`` are the media roots
+        (read from the store when not given).
+        """
+        if path.is_relative_to(self.folder):
+            return path.relative_to(self.folder).as_posix()
+        roots = self.media_roots() if roots is None else roots
+        if roots and not any(path.is_relative_to(r) for r in roots):
             allowed = ", ".join(str(r) for r in [self.folder, *roots])
             raise MediaError(f"{path}: outside the project's media folders ({allowed})")
-        return str(resolved)
+        return str(path)
 
     def resolve(self, item: Item) -> Path:
         """The file of an item on this machine."""
@@ -141,33 +149,44 @@ class Project:
 
     def _collect(self, paths: Iterable[str | os.PathLike[str]], report: ImportReport
                  ) -> list[Path]:
+        """Resolved media files under ``paths``, in a stable order."""
         found: list[Path] = []
+        own_db = self.folder / DB_FILE
         for raw in paths:
-            path = Path(raw)
+            path = Path(raw).resolve()
             if path.is_dir():
                 for sub in sorted(self._walk(path)):
-                    if sub.parent.resolve() == self.folder and sub.name.startswith(DB_FILE):
+                    if sub.name.startswith(DB_FILE) and sub.with_name(DB_FILE) == own_db:
                         continue  # the project's own database, when importing its folder
                     if sub.suffix.lower() in MEDIA_SUFFIXES:
                         found.append(sub)
                     else:
                         report.ignored.append(str(sub))
             elif not path.exists():
-                raise MediaError(f"{path}: no such file or folder")
+                raise MediaError(f"{raw}: no such file or folder")
             elif not _regular_file(path):
-                raise MediaError(f"{path}: not a regular file")
+                raise MediaError(f"{raw}: not a regular file")
             else:
                 found.append(path)
         return found
 
     @staticmethod
     def _walk(folder: Path) -> Iterator[Path]:
-        # followlinks=False: a symlink loop cannot make an import run forever.
-        for root, dirs, files in os.walk(folder, followlinks=False):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            for name in files:
-                if not name.startswith(".") and _regular_file(Path(root, name)):
-                    yield Path(root, name)
+        """Regular files below a resolved folder; hidden entries and symlinks skipped.
+
+        Skipping symlinks keeps every path inside ``folder`` (no resolve per
+        file) and means a link loop cannot make an import run forever.
+        """
+        pending = [str(folder)]
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.name.startswith(".") or entry.is_symlink():
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        yield Path(entry.path)
 
     def import_media(
         self, paths: Iterable[str | os.PathLike[str]], progress: Progress | None = None
@@ -180,7 +199,8 @@ class Project:
         require_lead(self.user, "import media")
         report = ImportReport()
         files = self._collect(paths, report)
-        stored = [self.stored_path(p) for p in files]
+        roots = self.media_roots()
+        stored = [self.stored_path(p, roots) for p in files]
         unique = dict(zip(stored, files, strict=True))  # the same file named twice
         existing = self.store.existing_paths(list(unique))
         todo = [(f, s) for s, f in unique.items() if s not in existing]
@@ -190,20 +210,16 @@ class Project:
             report.added = self.store.add_items(items)
         return report
 
-    def _read_items(self, todo: Sequence[tuple[Path, str]], progress: Progress | None
-                    ) -> list[Item]:
-        def read(entry: tuple[Path, str]) -> Item:
-            path, stored = entry
-            info = probe(path)
-            return _item(info, stored, sha256_file(path), path.stat().st_size)
-
+    @staticmethod
+    def _read_items(todo: Sequence[tuple[Path, str]], progress: Progress | None) -> list[Item]:
+        # One thread: header parsing holds the GIL, and a pool measured slower
+        # (benchmarks/bench_import.py).
         items: list[Item] = []
-        # Threads overlap the file reads; Pillow and hashlib release the GIL.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            for index, item in enumerate(pool.map(read, todo, chunksize=64), start=1):
-                items.append(item)
-                if progress and (index % 256 == 0 or index == len(todo)):
-                    progress(index, len(todo))
+        for index, (path, stored) in enumerate(todo, start=1):
+            info = probe(path)
+            items.append(_item(info, stored, sha256_file(path), path.stat().st_size))
+            if progress and (index % 256 == 0 or index == len(todo)):
+                progress(index, len(todo))
         return items
 
     # -- batches ---------------------------------------------------------------

@@ -33,6 +33,14 @@ _ATTRIBUTE_KEYS = {"name", "type", "values", "required", "default"}
 _TOP_KEYS = {"name", "crs", "classes", "rules"}
 
 
+class _Located(Exception):
+    """A problem found while composing YAML, at a line; becomes a SchemaError."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line, self.problem = line, problem
+
+
 class _Lines(dict[Any, Any]):
     """A mapping that remembers the line of each key (1-based)."""
 
@@ -55,7 +63,7 @@ class _LineLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
-            raise SchemaError(f"line {line}: YAML aliases are not allowed in a schema")
+            raise _Located(line, "YAML aliases are not allowed in a schema")
         return super().compose_node(parent, index)
 
 
@@ -66,7 +74,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Lines:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
-            raise SchemaError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+            raise _Located(key_node.start_mark.line + 1, f"duplicate key {key!r}")
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -260,8 +268,10 @@ def parse_schema_text(text: str, source: str = "<schema>") -> LabelSchema:
     """Parse YAML or JSON text (JSON is read as YAML so errors carry line numbers)."""
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except SchemaError as exc:
-        raise SchemaError(f"{source}: {exc}") from None
+    except _Located as exc:
+        raise SchemaError(f"{source}:{exc.line}: {exc.problem}") from None
+    except RecursionError:
+        raise SchemaError(f"{source}: nested too deeply to be a label schema") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -288,4 +298,6 @@ def load_schema(path: str | Path) -> LabelSchema:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise SchemaError(f"{path}: nested too deeply to be a label schema") from None
     return parse_schema_text(text, str(path))

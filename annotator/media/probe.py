@@ -372,13 +372,10 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         The file cannot be read.
     """
     name = os.fspath(path)
-    digest = hashlib.sha256()
-    buf = bytearray(_CHUNK)
-    view = memoryview(buf)
     try:
         with open(name, "rb") as fp:
-            while n := fp.readinto(buf):
-                digest.update(view[:n])
+            # file_digest reads into one reused buffer, without the GIL.
+            digest = hashlib.file_digest(fp, "sha256")
     except OSError as exc:
         _fail(name, _os_problem(exc))
     except ValueError:

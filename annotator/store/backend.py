@@ -88,6 +88,7 @@ class SqliteBackend(Backend):
             )
             connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             connection.execute("PRAGMA foreign_keys = ON")
+            self._refuse_foreign(connection)
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             connection.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
@@ -96,6 +97,16 @@ class SqliteBackend(Backend):
             # WAL cannot be entered on a read-only folder; reading still works.
             connection.execute("PRAGMA query_only = ON")
         return connection
+
+    def _refuse_foreign(self, connection: sqlite3.Connection) -> None:
+        # Someone else's SQLite file must not even be switched to WAL: check
+        # before the first statement that writes.
+        tables = {r[0] for r in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "meta" not in tables:
+            connection.close()
+            raise ProjectError(f"{self.path}: not an Annotator project database "
+                               "(an SQLite file of another program)")
 
     def begin(self, connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue on

@@ -8,6 +8,7 @@ undo-log entry commit together).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -398,29 +399,45 @@ class SqlStore:
                     f"INSERT INTO annotations (id, {columns}) VALUES (?, {marks}) RETURNING id",
                     (annotation.id, *values),
                 )
-        stored = self.get_annotation(int(row[0]))
-        assert stored is not None
-        return stored
+        return dataclasses.replace(annotation, id=int(row[0]), created_at=created,
+                                   updated_at=stamp, revision=1)
 
     def update_annotation(self, annotation: Annotation) -> Annotation:
         """Write the user-editable content; the revision goes up by one."""
+        stamp = now()
         with self.transaction():
-            cursor = self._run(
+            row = self._one(
                 "UPDATE annotations SET item_id = ?, label = ?, kind = ?, geometry = ?, "
                 "attributes = ?, links = ?, z = ?, hidden = ?, locked = ?, updated_at = ?, "
-                "revision = revision + 1 WHERE id = ?",
+                "revision = revision + 1 WHERE id = ? RETURNING revision, author, created_at",
                 (
                     annotation.item_id, annotation.label, annotation.kind,
                     _dumps(annotation.geometry.to_json()), _dumps(dict(annotation.attributes)),
                     _dumps(dict(annotation.links)), annotation.z, int(annotation.hidden),
-                    int(annotation.locked), now(), annotation.id,
+                    int(annotation.locked), stamp, annotation.id,
                 ),
             )
-            if cursor.rowcount != 1:
+            if row is None:
                 raise StoreError(f"{self.location}: no annotation with id {annotation.id}")
-        stored = self.get_annotation(int(annotation.id or 0))
-        assert stored is not None
-        return stored
+        return dataclasses.replace(annotation, revision=int(row[0]), author=row[1],
+                                   created_at=row[2], updated_at=stamp)
+
+    def annotation_content(self, annotation_id: int) -> dict[str, Any] | None:
+        """The user-editable content of a stored annotation, as plain JSON values.
+
+        Comparable with :meth:`Annotation.content_key` without building
+        numpy shapes: the command stack's conflict check on every edit.
+        """
+        row = self._one(
+            "SELECT item_id, label, geometry, attributes, links, z, hidden, locked "
+            "FROM annotations WHERE id = ?", (annotation_id,))
+        if row is None:
+            return None
+        return {
+            "item_id": row[0], "label": row[1], "geometry": json.loads(row[2]),
+            "attributes": json.loads(row[3]), "links": json.loads(row[4]), "z": row[5],
+            "hidden": bool(row[6]), "locked": bool(row[7]),
+        }
 
     def delete_annotation(self, annotation_id: int) -> None:
         with self.transaction():

@@ -26,11 +26,6 @@ from annotator.store import open_project
 SAMPLE_SCHEMA = Path(__file__).resolve().parents[2] / "sample_data" / "schema.yaml"
 LAS = Path(__file__).resolve().parents[1] / "data" / "las" / "simple.las"
 
-ALIAS_LINE_FORMAT = (
-    "schema.py:58 (_LineLoader.compose_node) and :69 (_construct_mapping) say "
-    "'FILE: line N: ...' instead of 'FILE:N: ...' like every other schema error"
-)
-
 # Eight levels of nine aliases each: 9**9 strings once expanded ("billion laughs").
 LAUGHS = "".join(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
                  for prev, name in zip("abcdefgh", "bcdefghi", strict=True))
@@ -74,13 +69,11 @@ SCHEMA_CASES = [
         "bomb.yaml",
         'name: s\na: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
         + LAUGHS + 'classes:\n  - name: car\n    color: "#e69f00"\n    kinds: [box]\n',
-        3, ["alias"], id="billion-laughs",
-        marks=pytest.mark.xfail(strict=True, reason=ALIAS_LINE_FORMAT)),
+        3, ["alias"], id="billion-laughs"),
     pytest.param(
         "dupkey.yaml",
         'name: s\nname: t\nclasses:\n  - name: car\n    color: "#e69f00"\n    kinds: [box]\n',
-        2, ["duplicate key 'name'"], id="duplicate-yaml-key",
-        marks=pytest.mark.xfail(strict=True, reason=ALIAS_LINE_FORMAT)),
+        2, ["duplicate key 'name'"], id="duplicate-yaml-key"),
     pytest.param("missing.yaml", None, None, ["cannot read"], id="missing-file"),
 ]
 
@@ -109,9 +102,6 @@ def test_alias_bomb_is_refused_fast(run, refused, tmp_path):
     assert not (tmp_path / "proj").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "schema.py:262 yaml.load and :288 json.loads raise RecursionError on deeply nested "
-    "documents; it is not caught, so the CLI exits 3 ('internal error') instead of 2"))
 @pytest.mark.parametrize(("name", "text"), [
     ("deep.yaml", "name: s\nclasses: " + "[" * 2000 + "]" * 2000 + "\n"),
     ("deep.json", '{"name": "s", "classes": ' + "[" * 2000 + "]" * 2000 + "}\n"),
@@ -176,10 +166,6 @@ def test_opening_a_non_project_is_refused(run, refused, tmp_path, make, words):
     assert sorted(p.name for p in (path.iterdir() if path.is_dir() else ())) == listing
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "store/backend.py:91 runs 'PRAGMA journal_mode = WAL' in connect(), before "
-    "open_project's version check (store/__init__.py:77-79) finds the file is not ours: "
-    "the foreign database is switched to WAL (header bytes 18-19 rewritten)"))
 def test_opening_a_foreign_sqlite_file_leaves_it_untouched(run, refused, tmp_path):
     folder = _foreign_db(tmp_path)
     before = _contents(folder)
@@ -260,10 +246,6 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "media/pointcloud_header.py:325 hands the file to laspy.open, which loops over the "
-    "header's number_of_vlrs (here 2**32-1) reading empty VLRs past the end of the file: "
-    "inspect/import hang and grow memory instead of refusing the file"))
 def test_las_header_with_absurd_vlr_count_is_refused(tmp_path):
     if not LAS.exists():
         pytest.skip("tests/data/las/simple.las is missing")
@@ -384,18 +366,12 @@ def test_init_into_a_folder_we_cannot_write_is_refused(run, refused, unprivilege
 # -- refusals the product should make but does not (yet) ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.py:112 'size = args.size or len(ids)' treats --size 0 as 'not given' and cuts "
-    "one batch; the '--size must be at least 1' check below it never sees 0"))
 def test_batch_size_zero_is_refused(run, refused, state, project):
     before = state(project)
     refused(run("batch", "create", project, "b", "--size", "0"), "--size")
     assert state(project) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "project.py:80 Project.open registers an unknown user (ensure_user commits) before "
-    "the command runs, so a refused command still adds a member to the project"))
 def test_refused_command_by_an_unknown_user_leaves_the_project_unchanged(
     run, refused, state, project
 ):
