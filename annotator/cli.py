@@ -209,10 +209,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
     project_path, created = build_demo(folder, args.user, fresh=args.fresh)
     state = "created" if created else "already there"
     print(f"demo project {state}: {project_path}")
-    print("explore it with:")
-    for line in (f"annotator stats {project_path}", f"annotator batch list {project_path}",
-                 f"annotator batch history {project_path} 1"):
-        print(f"  {line}")
+    if args.no_open:
+        print("explore it with:")
+        for line in (f"annotator gui {project_path}", f"annotator stats {project_path}",
+                     f"annotator batch list {project_path}"):
+            print(f"  {line}")
+        return 0
+    from annotator.app import run_gui
+
+    return run_gui(project_path, args.user)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from annotator.app import run_gui
+
+    return run_gui(args.project, args.user)
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    from annotator.app import screenshot
+
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", args.size)
+    if not match:
+        raise AnnotatorError(f"--size: {args.size!r} is not like 1600x1000")
+    out = screenshot(args.project, Path(args.out), args.item,
+                     (int(match[1]), int(match[2])), args.user, args.language)
+    print(f"wrote {out}")
     return 0
 
 
@@ -250,9 +272,20 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("project")
     sub.add_argument("--json", action="store_true")
 
-    sub = add("demo", cmd_demo, "build the demo project from sample_data")
+    sub = add("demo", cmd_demo, "build the demo project from sample_data and open it")
     sub.add_argument("--folder", help="where to build it (default: your data folder)")
     sub.add_argument("--fresh", action="store_true", help="rebuild it from scratch")
+    sub.add_argument("--no-open", action="store_true", help="build it, don't open the app")
+
+    sub = add("gui", cmd_gui, "open the desktop app on a project (the default command)")
+    sub.add_argument("project")
+
+    sub = add("screenshot", cmd_screenshot, "render the app offscreen to a PNG")
+    sub.add_argument("project")
+    sub.add_argument("--item", type=int, help="item id to show (default: where you left off)")
+    sub.add_argument("--out", required=True, help="PNG file to write")
+    sub.add_argument("--size", default="1600x1000", help="window size, WxH")
+    sub.add_argument("--language", choices=["en", "ja"])
 
     batch = add("batch", lambda a: 2, "cut, assign and move batches through review")
     actions = batch.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
@@ -301,9 +334,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_COMMANDS = {"init", "import", "inspect", "stats", "demo", "gui", "screenshot", "batch", "user"}
+
+
+def _default_to_gui(argv: list[str]) -> list[str]:
+    """``annotator PROJECT`` means ``annotator gui PROJECT``."""
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        index += 2 if argv[index] == "--user" else 1
+    if index < len(argv) and argv[index] not in _COMMANDS:
+        return [*argv[:index], "gui", *argv[index:]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_default_to_gui(list(sys.argv[1:] if argv is None else argv)))
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -47,20 +47,26 @@ def demo_folder() -> Path:
 
 
 def _examples(item_id: int, width: int, height: int, author: str) -> list[Annotation]:
-    """A few shapes on the first road image, placed relative to its size."""
+    """Shapes on the objects of road_000.jpg, in fractions of its size (seed 2024)."""
+    size = np.array([width, height], dtype=np.float64)
+
     def box(x0: float, y0: float, x1: float, y1: float) -> Box:
         return Box.from_corners(x0 * width, y0 * height, x1 * width, y1 * height)
 
-    lane = Polyline(np.array([[0.30 * width, height], [0.47 * width, 0.55 * height]]))
-    marking = Polygon(np.array([[0.35, 0.80], [0.65, 0.80], [0.62, 0.85], [0.38, 0.85]])
-                      * [width, height])
+    lane = Polyline(np.array([[0.123, 1.0], [0.327, 0.718]]) * size)
+    crosswalk = Polygon(np.array([[0.333, 0.514], [0.72, 0.514], [0.72, 0.54],
+                                  [0.333, 0.54]]) * size)
     return [
-        Annotation(None, item_id, "car", box(0.55, 0.55, 0.72, 0.72),
-                   {"occluded": False, "truncated": False, "body_color": "white"}, author),
+        Annotation(None, item_id, "car", box(0.479, 0.445, 0.538, 0.534),
+                   {"occluded": False, "truncated": False, "body_color": "red"}, author),
+        Annotation(None, item_id, "car", box(0.666, 0.445, 0.762, 0.534),
+                   {"occluded": False, "truncated": False, "body_color": "black"}, author),
+        Annotation(None, item_id, "pedestrian", box(0.564, 0.436, 0.597, 0.532),
+                   {"occluded": True, "pose": "standing"}, author),
         Annotation(None, item_id, "lane_line", lane, {"line_type": "dashed"}, author),
-        Annotation(None, item_id, "road_marking", marking, {"marking": "crosswalk"}, author),
-        Annotation(None, item_id, "traffic_sign", Point.at(0.85 * width, 0.35 * height),
-                   {"sign_type": "stop"}, author),
+        Annotation(None, item_id, "road_marking", crosswalk, {"marking": "crosswalk"}, author),
+        Annotation(None, item_id, "traffic_sign", Point.at(0.288 * width, 0.342 * height),
+                   {"sign_type": "other"}, author),
     ]
 
 
@@ -94,7 +100,7 @@ def build_demo(folder: Path, user: str | None = None, fresh: bool = False) -> tu
                 clouds_batch = project.create_batch("demo-pointclouds", cloud_ids, "demo")
                 project.batch_action(clouds_batch.id or 0, "assign", assignee=name)
             road = next((it for it in project.store.list_items(limit=len(image_ids))
-                         if Path(it.path).name.startswith("road_")), None)
+                         if Path(it.path).name == "road_000.jpg"), None)
             if road is not None and road.width and road.height:
                 project.stack.push(AddAnnotations(
                     _examples(road.id or 0, road.width, road.height, name), "Demo examples"))

@@ -331,25 +331,62 @@ class SqlStore:
         row = self._one(f"SELECT {_ITEM_COLUMNS} FROM items WHERE path = ?", (path,))
         return self._item(row) if row else None
 
+    @staticmethod
+    def _item_filter(batch_id: int | None, batch_state: str | None) -> tuple[str, list[Any]]:
+        """FROM/WHERE text and parameters selecting items by batch and batch state."""
+        if batch_id is None and batch_state is None:
+            return "FROM items i WHERE 1 = 1", []
+        clauses, params = [], []
+        if batch_id is not None:
+            clauses.append("bi.batch_id = ?")
+            params.append(batch_id)
+        if batch_state is not None:
+            clauses.append("b.state = ?")
+            params.append(batch_state)
+        return ("FROM items i JOIN batch_items bi ON bi.item_id = i.id "
+                "JOIN batches b ON b.id = bi.batch_id WHERE " + " AND ".join(clauses), params)
+
     def list_items(
-        self, offset: int = 0, limit: int = 100, batch_id: int | None = None
+        self, offset: int = 0, limit: int = 100, batch_id: int | None = None,
+        batch_state: str | None = None,
     ) -> list[Item]:
         """Items in id order, one page at a time (the item list pages lazily)."""
-        if batch_id is None:
-            rows = self._all(
-                f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
-            )
-        else:
-            rows = self._all(
-                f"SELECT {', '.join('i.' + c for c in _ITEM_COLUMNS.split(', '))} FROM items i "
-                "JOIN batch_items bi ON bi.item_id = i.id WHERE bi.batch_id = ? "
-                "ORDER BY i.id LIMIT ? OFFSET ?",
-                (batch_id, limit, offset),
-            )
+        source, params = self._item_filter(batch_id, batch_state)
+        columns = ", ".join("i." + c for c in _ITEM_COLUMNS.split(", "))
+        rows = self._all(f"SELECT {columns} {source} ORDER BY i.id LIMIT ? OFFSET ?",
+                         (*params, limit, offset))
         return [self._item(r) for r in rows]
 
-    def count_items(self) -> int:
-        return int(self._one("SELECT COUNT(*) FROM items")[0])
+    def count_items(self, batch_id: int | None = None, batch_state: str | None = None) -> int:
+        source, params = self._item_filter(batch_id, batch_state)
+        return int(self._one(f"SELECT COUNT(*) {source}", params)[0])
+
+    def item_position(self, item_id: int, batch_id: int | None = None,
+                      batch_state: str | None = None) -> int:
+        """How many items of the filtered list come before ``item_id``."""
+        source, params = self._item_filter(batch_id, batch_state)
+        return int(self._one(f"SELECT COUNT(*) {source} AND i.id < ?", (*params, item_id))[0])
+
+    def next_unannotated(self, after_id: int, batch_id: int | None = None,
+                         batch_state: str | None = None) -> int | None:
+        """The first item after ``after_id`` (wrapping around) with no annotations."""
+        source, params = self._item_filter(batch_id, batch_state)
+        empty = "AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id)"
+        for bound in ("AND i.id > ?", "AND i.id <= ?"):
+            row = self._one(f"SELECT i.id {source} {empty} {bound} ORDER BY i.id LIMIT 1",
+                            (*params, after_id))
+            if row:
+                return int(row[0])
+        return None
+
+    def annotation_counts(self, item_ids: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start:start + 500])
+            marks = ", ".join("?" * len(chunk))
+            counts.update(self._all(f"SELECT item_id, COUNT(*) FROM annotations WHERE item_id "
+                                    f"IN ({marks}) GROUP BY item_id", chunk))
+        return counts
 
     # -- annotations -------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Qt widgets, canvas and tools: the only layer that imports Qt."""

@@ -1,0 +1,84 @@
+"""The thin Qt face of a :class:`~annotator.project.Project`.
+
+Widgets never write to the store themselves: they ask the adapter to push a
+command, and redraw when it signals that something changed.  State lives in
+the store; the adapter only turns the command stack's callbacks into signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from annotator.commands import Command
+from annotator.errors import AnnotatorError
+from annotator.model import Annotation, Batch, Item
+from annotator.project import Project
+
+__all__ = ["ProjectAdapter"]
+
+
+class ProjectAdapter(QObject):
+    """Signals for what the project's store holds; slots that edit it."""
+
+    #: item id whose annotations changed (push, undo or redo)
+    annotationsChanged = Signal(int)
+    #: the undo/redo labels may have changed
+    stackChanged = Signal()
+    #: a batch moved or was assigned
+    batchesChanged = Signal()
+    #: a one-line message for the user after a refused action
+    refused = Signal(str)
+
+    def __init__(self, project: Project, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        project.stack.subscribe(self._on_stack_event)
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.project.store
+
+    def _on_stack_event(self, event: str, command: Command) -> None:
+        for item_id in sorted(command.item_ids()):
+            self.annotationsChanged.emit(item_id)
+        self.stackChanged.emit()
+
+    # -- edits: each is one committed command, refused ones say why ---------------
+
+    def push(self, command: Command) -> Command | None:
+        try:
+            return self.project.stack.push(command)
+        except AnnotatorError as exc:
+            self.refused.emit(str(exc))
+            return None
+
+    def undo(self) -> Command | None:
+        try:
+            return self.project.stack.undo()
+        except AnnotatorError as exc:
+            self.refused.emit(str(exc))
+            return None
+
+    def redo(self) -> Command | None:
+        try:
+            return self.project.stack.redo()
+        except AnnotatorError as exc:
+            self.refused.emit(str(exc))
+            return None
+
+    def batch_action(self, batch_id: int, action: str, comment: str = "") -> Batch | None:
+        try:
+            batch = self.project.batch_action(batch_id, action, comment)
+        except AnnotatorError as exc:
+            self.refused.emit(str(exc))
+            return None
+        self.batchesChanged.emit()
+        return batch
+
+    # -- reads ------------------------------------------------------------------------
+
+    def annotations(self, item_id: int) -> list[Annotation]:
+        return self.project.store.annotations_for_item(item_id)
+
+    def item(self, item_id: int) -> Item:
+        return self.project.store.get_item(item_id)

@@ -1,0 +1,490 @@
+"""The canvas: a QGraphicsView over a tiled image and one item per shape.
+
+The image is painted tile by tile at the pyramid level the zoom needs, so a
+40,000 px image costs only the tiles on screen.  Shapes are QGraphicsItems
+indexed by the scene's BSP tree: shapes outside the view are never painted,
+and editing one repaints only its rectangle.  Widths of lines and vertex
+handles are in screen pixels, whatever the zoom.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPolygonF,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from annotator.media.pyramid import ImageSource
+from annotator.model import Annotation, Geometry
+from annotator.shapes import Box, Point, Polygon, Polyline, RotatedBox
+from annotator.ui.tiles import TileLoader
+
+__all__ = ["CanvasScene", "CanvasView", "DraftItem", "ImageLayer", "ShapeItem", "shape_path"]
+
+MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
+
+
+class Style:
+    """Line width and vertex size in screen pixels; set from the View menu."""
+
+    line_width = 2.0
+    vertex_size = 7.0
+
+
+def _points(array: np.ndarray) -> QPolygonF:
+    return QPolygonF([QPointF(float(x), float(y)) for x, y in array[:, :2]])
+
+
+def shape_path(geometry: Geometry) -> QPainterPath:
+    """The outline of a 2D shape in image pixels."""
+    path = QPainterPath()
+    if isinstance(geometry, Box):
+        (x0, y0), (x1, y1) = geometry.corners
+        path.addRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+    elif isinstance(geometry, RotatedBox):
+        path.addPolygon(_points(geometry.vertices))
+        path.closeSubpath()
+    elif isinstance(geometry, Polygon):
+        path.setFillRule(Qt.FillRule.OddEvenFill)
+        for ring in (geometry.shell, *geometry.holes):
+            path.addPolygon(_points(ring))
+            path.closeSubpath()
+    elif isinstance(geometry, Polyline):
+        path.addPolygon(_points(geometry.points))
+    elif isinstance(geometry, Point):
+        x, y = geometry.points[0]
+        path.addEllipse(QPointF(float(x), float(y)), 0.01, 0.01)
+    return path
+
+
+class ImageLayer(QGraphicsItem):
+    """Paints the visible tiles of an image source at the level the zoom needs."""
+
+    def __init__(self, source: ImageSource, loader: TileLoader) -> None:
+        super().__init__()
+        self.source = source
+        self.loader = loader
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(-1_000_000)
+        self.missing = 0  # tiles requested but not yet painted, after the last paint
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.source.width, self.source.height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        level = self.source.level_for_scale(scale)
+        exposed = option.exposedRect.intersected(self.boundingRect())  # type: ignore[attr-defined]
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
+        self.missing = 0
+        for col, row in self._tiles(level, exposed):
+            if not self._draw(painter, level, col, row):
+                self.missing += 1
+                self.loader.request(self.source, level, col, row)
+
+    def _tiles(self, level: int, rect: QRectF) -> list[tuple[int, int]]:
+        span = self.source.tile_size * 2**level
+        cols, rows = self.source.tile_grid(level)
+        c0, c1 = max(0, int(rect.left() // span)), min(cols - 1, int(rect.right() // span))
+        r0, r1 = max(0, int(rect.top() // span)), min(rows - 1, int(rect.bottom() // span))
+        return [(c, r) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+
+    def _draw(self, painter: QPainter, level: int, col: int, row: int) -> bool:
+        """Draw the tile, or the best coarser one already decoded; True if exact."""
+        for coarser in range(level, self.source.levels):
+            shift = coarser - level
+            c, r = col >> shift, row >> shift
+            image = self.loader.cache.get((self.source.path, coarser, c, r))
+            if image is None:
+                continue
+            span = self.source.tile_size * 2**coarser
+            target = QRectF(c * span, r * span, image.width() * 2**coarser,
+                            image.height() * 2**coarser)
+            if shift == 0:
+                painter.drawImage(target, image)
+                return True
+            # Only the part of the coarse tile that covers this tile.
+            fine = self.source.tile_size * 2**level
+            want = QRectF(col * fine, row * fine, fine, fine).intersected(target)
+            sx = (want.left() - target.left()) / 2**coarser
+            sy = (want.top() - target.top()) / 2**coarser
+            source_rect = QRectF(sx, sy, want.width() / 2**coarser, want.height() / 2**coarser)
+            painter.drawImage(want, image, source_rect)
+            return False
+        return False
+
+
+class ShapeItem(QGraphicsItem):
+    """One annotation on the canvas; its look follows the class colour."""
+
+    def __init__(self, annotation: Annotation, color: str) -> None:
+        super().__init__()
+        self.annotation = annotation
+        self.color = QColor(color)
+        self.path = shape_path(annotation.geometry)
+        self.closed = annotation.kind in ("box", "rotated_box", "polygon")
+        self.is_point = annotation.kind == "point"
+        self.view_scale = 1.0
+        self.selected = False
+        self.problem = False
+        self.setZValue(annotation.z)
+        self.setVisible(not annotation.hidden)
+
+    @property
+    def annotation_id(self) -> int:
+        return int(self.annotation.id or 0)
+
+    def set_view_scale(self, scale: float) -> None:
+        self.prepareGeometryChange()
+        self.view_scale = scale
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.update()
+
+    def _margin(self) -> float:
+        return (Style.vertex_size + Style.line_width * 2 + 2) / self.view_scale
+
+    def boundingRect(self) -> QRectF:
+        m = self._margin()
+        return self.path.boundingRect().adjusted(-m, -m, m, m)
+
+    def shape(self) -> QPainterPath:
+        if self.closed:
+            return self.path
+        stroker = QPainterPathStroker()
+        stroker.setWidth(max(Style.vertex_size, 6.0) / self.view_scale)
+        return stroker.createStroke(self.path) + self.path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        width = Style.line_width * (1.8 if self.selected else 1.0)
+        if self.selected:
+            # A white halo under a dashed line: selection never relies on colour alone.
+            halo = QPen(QColor(255, 255, 255, 220), width + 2)
+            halo.setCosmetic(True)
+            painter.setPen(halo)
+            painter.drawPath(self.path)
+        pen = QPen(self.color, width)
+        pen.setCosmetic(True)
+        if self.selected:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        if self.annotation.locked:
+            pen.setStyle(Qt.PenStyle.DotLine)
+        painter.setPen(pen)
+        fill = QColor(self.color)
+        fill.setAlpha(90 if self.selected else 45)
+        painter.setBrush(QBrush(fill) if self.closed else Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path)
+        if self.is_point or self.selected:
+            self._paint_vertices(painter, scale)
+        if self.problem:
+            mark = QPen(QColor("#d55e00"), 1.5)
+            mark.setCosmetic(True)
+            painter.setPen(mark)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(self.path.boundingRect())
+
+    def _paint_vertices(self, painter: QPainter, scale: float) -> None:
+        size = Style.vertex_size / max(scale, 1e-9)
+        painter.setPen(QPen(QColor("black"), 0))
+        painter.setBrush(QBrush(self.color if self.is_point else QColor("white")))
+        for x, y in self.annotation.geometry.vertices[:, :2]:
+            rect = QRectF(x - size / 2, y - size / 2, size, size)
+            if self.is_point:
+                painter.drawEllipse(rect)
+            else:
+                painter.drawRect(rect)
+
+    def vertex_at(self, pos: QPointF) -> int | None:
+        """Index of the vertex under ``pos`` (within the handle size), if any."""
+        vertices = self.annotation.geometry.vertices[:, :2]
+        reach = Style.vertex_size / self.view_scale
+        distances = np.hypot(vertices[:, 0] - pos.x(), vertices[:, 1] - pos.y())
+        index = int(np.argmin(distances))
+        return index if distances[index] <= reach else None
+
+    def edge_at(self, pos: QPointF) -> int | None:
+        """Index of the vertex an inserted point should follow, if ``pos`` is on an edge."""
+        if self.annotation.kind not in ("polygon", "polyline"):
+            return None
+        vertices = self.annotation.geometry.vertices[:, :2]
+        count = len(self.annotation.geometry.shell) if self.annotation.kind == "polygon" else len(
+            vertices)
+        ring = vertices[:count]
+        ends = np.roll(ring, -1, axis=0) if self.annotation.kind == "polygon" else ring[1:]
+        starts = ring if self.annotation.kind == "polygon" else ring[:-1]
+        p = np.array([pos.x(), pos.y()])
+        d = ends - starts
+        length = (d**2).sum(axis=1)
+        t = np.clip(((p - starts) * d).sum(axis=1) / np.where(length == 0, 1, length), 0, 1)
+        nearest = starts + d * t[:, None]
+        distances = np.hypot(*(nearest - p).T)
+        index = int(np.argmin(distances))
+        return index if distances[index] <= Style.vertex_size / self.view_scale else None
+
+
+class DraftItem(QGraphicsItem):
+    """The shape being drawn (view state only; nothing is stored until it is done)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.points: list[QPointF] = []
+        self.cursor: QPointF | None = None
+        self.closed = False
+        self.color = QColor("#0072b2")
+        self.view_scale = 1.0
+        self.setZValue(2_000_000)
+
+    def set(self, points: list[QPointF], cursor: QPointF | None, closed: bool,
+            color: str) -> None:
+        self.prepareGeometryChange()
+        self.points, self.cursor, self.closed = list(points), cursor, closed
+        self.color = QColor(color)
+
+    def _all(self) -> list[QPointF]:
+        return self.points + ([self.cursor] if self.cursor is not None else [])
+
+    def boundingRect(self) -> QRectF:
+        points = self._all()
+        if not points:
+            return QRectF()
+        m = 20 / self.view_scale
+        return QPolygonF(points).boundingRect().adjusted(-m, -m, m, m)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        points = self._all()
+        if not points:
+            return
+        pen = QPen(self.color, Style.line_width)
+        pen.setCosmetic(True)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        polygon = QPolygonF(points)
+        if self.closed:
+            painter.drawPolygon(polygon)
+        else:
+            painter.drawPolyline(polygon)
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        size = Style.vertex_size / max(scale, 1e-9)
+        painter.setBrush(QBrush(QColor("white")))
+        for point in self.points:
+            painter.drawRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
+
+
+class CanvasScene(QGraphicsScene):
+    """Holds the image layer, the shape items and the draft of the active tool."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: ImageLayer | None = None
+        self.shapes: dict[int, ShapeItem] = {}
+        self.draft = DraftItem()
+        self.addItem(self.draft)
+        self.view_scale = 1.0
+
+    def set_image(self, layer: ImageLayer | None, width: int, height: int) -> None:
+        if self.image is not None:
+            self.removeItem(self.image)
+        self.image = layer
+        if layer is not None:
+            self.addItem(layer)
+        self.setSceneRect(QRectF(0, 0, max(width, 1), max(height, 1)))
+
+    def set_shapes(self, annotations: list[Annotation], color_of: Callable[[str], str]) -> None:
+        """Make the shape items match ``annotations``, touching only what changed."""
+        wanted = {int(a.id or 0): a for a in annotations}
+        for annotation_id in list(self.shapes):
+            if annotation_id not in wanted:
+                self.removeItem(self.shapes.pop(annotation_id))
+        for annotation_id, annotation in wanted.items():
+            current = self.shapes.get(annotation_id)
+            if current is not None and current.annotation.revision == annotation.revision and \
+                    current.annotation.same_content(annotation):
+                continue
+            selected = current.selected if current is not None else False
+            if current is not None:
+                self.removeItem(current)
+            item = ShapeItem(annotation, color_of(annotation.label))
+            item.view_scale = self.view_scale
+            item.selected = selected
+            self.shapes[annotation_id] = item
+            self.addItem(item)
+
+    def image_missing(self) -> bool:
+        """Whether the last paint still lacked some exact tiles."""
+        return self.image is not None and self.image.missing > 0
+
+    def set_view_scale(self, scale: float) -> None:
+        if math.isclose(scale, self.view_scale):
+            return
+        self.view_scale = scale
+        self.draft.view_scale = scale
+        for item in self.shapes.values():
+            item.set_view_scale(scale)
+
+    def shape_at(self, pos: QPointF, editable_only: bool = False) -> ShapeItem | None:
+        """The topmost visible shape under ``pos``; selected shapes win ties."""
+        hits = [i for i in self.items(pos) if isinstance(i, ShapeItem) and i.isVisible()
+                and i.contains(pos)]
+        if editable_only:
+            hits = [i for i in hits if not i.annotation.locked]
+        hits.sort(key=lambda i: (i.selected, i.zValue()), reverse=True)
+        return hits[0] if hits else None
+
+
+class CanvasView(QGraphicsView):
+    """Zoom (wheel, keys, fit, 1:1) and pan (space-drag, middle button); tools get the rest."""
+
+    zoomChanged = Signal(float)
+    cursorMoved = Signal(QPointF)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canvas")
+        self.setAccessibleName(self.tr("Image canvas"))
+        self.canvas_scene = CanvasScene(self)
+        self.setScene(self.canvas_scene)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setBackgroundBrush(QColor("#2b2b2b"))
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.tool_handler: object | None = None
+        self._space = False
+        self._pan_from: QPointF | None = None
+
+    # -- zoom ------------------------------------------------------------------
+
+    @property
+    def scale_factor(self) -> float:
+        return float(self.transform().m11())
+
+    def set_scale(self, scale: float) -> None:
+        scale = min(max(scale, MIN_SCALE), MAX_SCALE)
+        factor = scale / self.scale_factor
+        if not math.isclose(factor, 1.0):
+            self.scale(factor, factor)
+        self.canvas_scene.set_view_scale(self.scale_factor)
+        self.zoomChanged.emit(self.scale_factor)
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_scale(self.scale_factor * factor)
+
+    def fit(self) -> None:
+        rect = self.sceneRect()
+        view = self.viewport().rect()
+        if rect.isEmpty() or view.isEmpty():
+            return
+        scale = min(view.width() / rect.width(), view.height() / rect.height()) * 0.98
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.set_scale(scale)
+        self.centerOn(rect.center())
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+
+    def actual_size(self) -> None:
+        self.set_scale(1.0)
+
+    def zoom_to(self, rect: QRectF) -> None:
+        view = self.viewport().rect()
+        if rect.isEmpty():
+            rect = rect.adjusted(-50, -50, 50, 50)
+        scale = min(view.width() / rect.width(), view.height() / rect.height()) * 0.6
+        self.set_scale(min(scale, 8.0))
+        self.centerOn(rect.center())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(1.25**steps)
+        event.accept()
+
+    # -- pan and tool dispatch ------------------------------------------------------
+
+    def _scene_pos(self, event: QMouseEvent) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        tool = self.tool_handler
+        if tool is not None and tool.press(self._scene_pos(event), event):  # type: ignore[attr-defined]
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
+            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
+            return
+        pos = self._scene_pos(event)
+        self.cursorMoved.emit(pos)
+        tool = self.tool_handler
+        if tool is not None and tool.move(pos, event):  # type: ignore[attr-defined]
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None and event.button() in (
+                Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            return
+        tool = self.tool_handler
+        if tool is not None and tool.release(self._scene_pos(event), event):  # type: ignore[attr-defined]
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        tool = self.tool_handler
+        if tool is not None and tool.double_click(self._scene_pos(event), event):  # type: ignore[attr-defined]
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        tool = self.tool_handler
+        if tool is not None and tool.key(event):  # type: ignore[attr-defined]
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+            return
+        super().keyReleaseEvent(event)

@@ -1,0 +1,350 @@
+"""The editing session on one item: selection, current class, tool, clipboard.
+
+This is view state only (what is selected, which tool is active).  Every
+change to annotations goes through :class:`ProjectAdapter.push` as a command;
+the canvas redraws from the store when the adapter says the item changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, Signal
+
+from annotator.commands import (
+    AddAnnotations,
+    Command,
+    DeleteAnnotations,
+    change_attributes,
+    change_class,
+    set_flags,
+    set_geometry,
+    translate,
+)
+from annotator.errors import AnnotatorError
+from annotator.model import Annotation, Geometry, Item, LabelSchema
+from annotator.shapes import Polygon, Polyline
+from annotator.ui.adapter import ProjectAdapter
+from annotator.ui.canvas import CanvasView, ImageLayer, ShapeItem, shape_path
+from annotator.ui.tiles import TileLoader
+from annotator.ui.tools import TOOLS, Tool
+
+__all__ = ["Editor"]
+
+
+class Editor(QObject):
+    """Owns the tools and applies their results to the current item."""
+
+    selectionChanged = Signal(list)
+    classChanged = Signal(str)
+    toolChanged = Signal(str)
+    itemOpened = Signal(int)
+    statusMessage = Signal(str)
+    imageFailed = Signal(str)
+
+    def __init__(self, adapter: ProjectAdapter, view: CanvasView, loader: TileLoader) -> None:
+        super().__init__(view)
+        self.adapter = adapter
+        self.view = view
+        self.scene = view.canvas_scene
+        self.loader = loader
+        self.item: Item | None = None
+        self.selection: list[int] = []
+        self.selected_vertex: tuple[int, int] | None = None
+        self.current_class: str = self.schema.classes[0].name
+        self.hidden_classes: set[str] = set()
+        self.locked_classes: set[str] = set()
+        self.clipboard: list[Annotation] = []
+        self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
+        self.tool: Tool = self.tools["select"]
+        self.last_drawing: tuple[str, str] | None = None
+        self.view.tool_handler = self
+        adapter.annotationsChanged.connect(self._on_adapter_annotations_changed)
+
+    @property
+    def schema(self) -> LabelSchema:
+        return self.adapter.project.schema
+
+    # -- the canvas calls these (the active tool does the work) -------------------
+
+    def press(self, pos: QPointF, event: object) -> bool:
+        return self.item is not None and self.tool.press(pos, event)  # type: ignore[arg-type]
+
+    def move(self, pos: QPointF, event: object) -> bool:
+        return self.item is not None and self.tool.move(pos, event)  # type: ignore[arg-type]
+
+    def release(self, pos: QPointF, event: object) -> bool:
+        return self.item is not None and self.tool.release(pos, event)  # type: ignore[arg-type]
+
+    def double_click(self, pos: QPointF, event: object) -> bool:
+        return self.item is not None and self.tool.double_click(pos, event)  # type: ignore[arg-type]
+
+    def key(self, event: object) -> bool:
+        return self.item is not None and self.tool.key(event)  # type: ignore[arg-type]
+
+    # -- items -------------------------------------------------------------------------
+
+    def open_item(self, item: Item) -> None:
+        self.tool.cancel()
+        self.item = item
+        self.selection = []
+        self.selected_vertex = None
+        for shape in list(self.scene.shapes.values()):
+            self.scene.removeItem(shape)
+        self.scene.shapes.clear()
+        path = str(self.adapter.project.resolve(item))
+        try:
+            source = self.loader.source(path)
+        except AnnotatorError as exc:
+            self.scene.set_image(None, item.width or 1, item.height or 1)
+            self.imageFailed.emit(str(exc))
+        else:
+            self.scene.set_image(ImageLayer(source, self.loader), source.width, source.height)
+        self.refresh()
+        self.view.fit()
+        self.selectionChanged.emit([])
+        self.itemOpened.emit(int(item.id or 0))
+
+    def refresh(self) -> None:
+        if self.item is None:
+            return
+        annotations = self.adapter.annotations(int(self.item.id or 0))
+        self.scene.set_shapes(annotations, self.color_of)
+        for annotation_id, shape in self.scene.shapes.items():
+            shape.set_selected(annotation_id in self.selection)
+            shape.setVisible(not shape.annotation.hidden
+                             and shape.annotation.label not in self.hidden_classes)
+        kept = [i for i in self.selection if i in self.scene.shapes]
+        if kept != self.selection:
+            self.selection = kept
+            self.selectionChanged.emit(list(kept))
+
+    def _on_adapter_annotations_changed(self, item_id: int) -> None:
+        if self.item is not None and item_id == self.item.id:
+            self.refresh()
+
+    def annotations(self) -> list[Annotation]:
+        return [s.annotation for s in sorted(self.scene.shapes.values(),
+                                             key=lambda s: (s.zValue(), s.annotation_id))]
+
+    # -- classes, colours, tools --------------------------------------------------------
+
+    def color_of(self, label: str) -> str:
+        return self.schema.get(label).color if label in self.schema else "#999999"
+
+    def current_color(self) -> str:
+        return self.color_of(self.current_class)
+
+    def set_class(self, name: str) -> None:
+        if name in self.schema and name != self.current_class:
+            self.current_class = name
+            self.classChanged.emit(name)
+
+    def set_tool(self, name: str) -> None:
+        self.tool.cancel()
+        self.tool = self.tools[name]
+        if name != "select":
+            self.last_drawing = (name, self.current_class)
+            allowed = self.schema.get(self.current_class).kinds
+            if self.tool.kind not in allowed:
+                self.status(self.tr("Class %s does not allow %s; pick another class") % (
+                    self.current_class, self.tool.kind.replace("_", " ")))
+        self.toolChanged.emit(name)
+
+    def repeat_last(self) -> None:
+        """CVAT's N: the last drawing tool again, with the class it drew."""
+        if self.last_drawing is None:
+            self.status(self.tr("Nothing drawn yet to repeat"))
+            return
+        tool, label = self.last_drawing
+        self.set_class(label)
+        self.set_tool(tool)
+
+    def is_locked(self, shape: ShapeItem) -> bool:
+        return shape.annotation.locked or shape.annotation.label in self.locked_classes
+
+    def status(self, message: str) -> None:
+        self.statusMessage.emit(message)
+
+    # -- selection -------------------------------------------------------------------------
+
+    def select(self, ids: list[int]) -> None:
+        ids = [i for i in ids if i in self.scene.shapes]
+        if ids == self.selection:
+            return
+        self.selection = ids
+        self.selected_vertex = None
+        for annotation_id, shape in self.scene.shapes.items():
+            shape.set_selected(annotation_id in ids)
+        self.selectionChanged.emit(list(ids))
+
+    def toggle(self, annotation_id: int) -> None:
+        ids = list(self.selection)
+        if annotation_id in ids:
+            ids.remove(annotation_id)
+        else:
+            ids.append(annotation_id)
+        self.select(ids)
+
+    def selected(self, editable: bool = False) -> list[Annotation]:
+        shapes = [self.scene.shapes[i] for i in self.selection if i in self.scene.shapes]
+        return [s.annotation for s in shapes if not (editable and self.is_locked(s))]
+
+    def zoom_to_selection(self) -> None:
+        shapes = [self.scene.shapes[i] for i in self.selection if i in self.scene.shapes]
+        if shapes:
+            rect = shapes[0].path.boundingRect()
+            for shape in shapes[1:]:
+                rect = rect.united(shape.path.boundingRect())
+            self.view.zoom_to(rect)
+
+    # -- edits ------------------------------------------------------------------------------
+
+    def clamp(self, pos: QPointF) -> QPointF:
+        rect = self.scene.sceneRect()
+        return QPointF(min(max(pos.x(), rect.left()), rect.right()),
+                       min(max(pos.y(), rect.top()), rect.bottom()))
+
+    def push(self, command: Command) -> Command | None:
+        done = self.adapter.push(command)
+        if done is None:
+            self.refresh()  # drop any preview of the refused edit
+        return done
+
+    def add_shape(self, geometry: Geometry) -> None:
+        if self.item is None:
+            return
+        label_class = self.schema.get(self.current_class)
+        if not label_class.allows(geometry.kind):
+            self.status(self.tr("Class %s does not allow %s shapes") % (
+                label_class.name, geometry.kind.replace("_", " ")))
+            return
+        annotation = Annotation(None, int(self.item.id or 0), label_class.name, geometry,
+                                label_class.default_attributes(), self.adapter.project.user.name)
+        done = self.push(AddAnnotations([annotation]))
+        if isinstance(done, AddAnnotations):
+            self.last_drawing = (self.tool.name, label_class.name)
+            self.select([int(a.id or 0) for a in done.annotations])
+
+    def preview(self, shape: ShapeItem, geometry: Geometry) -> None:
+        """Show a shape with ``geometry`` while a drag is in progress (not stored)."""
+        shape.prepareGeometryChange()
+        shape.path = shape_path(geometry)
+        shape.update()
+
+    def delete(self) -> None:
+        if self.selected_vertex is not None:
+            annotation_id, index = self.selected_vertex
+            shape = self.scene.shapes.get(annotation_id)
+            if shape is not None and self._delete_vertex(shape, index):
+                return
+        shapes = self.selected(editable=True)
+        if shapes:
+            self.push(DeleteAnnotations(shapes))
+
+    def _delete_vertex(self, shape: ShapeItem, index: int) -> bool:
+        geometry = shape.annotation.geometry
+        self.selected_vertex = None
+        if shape.annotation.kind not in ("polygon", "polyline"):
+            return False
+        vertices = np.delete(geometry.vertices, index, axis=0)
+        try:
+            if shape.annotation.kind == "polygon":
+                shell_size = len(geometry.shell)  # type: ignore[attr-defined]
+                if index >= shell_size:
+                    return False
+                rebuilt: Geometry = Polygon(vertices[:shell_size - 1],
+                                            geometry.holes)  # type: ignore[attr-defined]
+            else:
+                rebuilt = Polyline(vertices)
+        except AnnotatorError as exc:
+            self.status(str(exc))
+            return True
+        self.push(set_geometry(shape.annotation, rebuilt, label="Delete vertex"))
+        return True
+
+    def nudge(self, dx: float, dy: float) -> None:
+        shapes = self.selected(editable=True)
+        if shapes:
+            key = "nudge:" + ",".join(str(a.id) for a in shapes)
+            self.push(translate(shapes, [dx, dy], merge_key=key))
+
+    def copy(self) -> None:
+        self.clipboard = self.selected()
+        if self.clipboard:
+            self.status(self.tr("Copied %d shape(s)") % len(self.clipboard))
+
+    def paste(self, offset: float = 0.0) -> None:
+        if self.item is None or not self.clipboard:
+            return
+        same_item = all(a.item_id == self.item.id for a in self.clipboard)
+        shift = offset if same_item else 0.0
+        fresh = [dataclasses.replace(a, id=None, item_id=int(self.item.id or 0),
+                                     geometry=a.geometry.translated([shift, shift]),
+                                     author=self.adapter.project.user.name, created_at="",
+                                     hidden=False, locked=False)
+                 for a in self.clipboard]
+        done = self.push(AddAnnotations(fresh, label=f"Paste {len(fresh)} shape(s)"))
+        if isinstance(done, AddAnnotations):
+            self.select([int(a.id or 0) for a in done.annotations])
+
+    def duplicate(self) -> None:
+        saved = self.clipboard
+        self.copy()
+        self.paste(offset=10.0)
+        self.clipboard = saved
+
+    def change_class(self, name: str) -> None:
+        shapes = self.selected(editable=True)
+        if not shapes:
+            return
+        target = self.schema.get(name)
+        refused = [a for a in shapes if not target.allows(a.kind)]
+        if refused:
+            self.status(self.tr("Class %s does not allow %s shapes") % (
+                name, refused[0].kind.replace("_", " ")))
+            return
+        self.push(change_class(shapes, name))
+
+    def set_attribute(self, name: str, value: object) -> None:
+        shapes = self.selected(editable=True)
+        if shapes and any(a.attributes.get(name) != value for a in shapes):
+            self.push(change_attributes(shapes, {name: value}))
+
+    def toggle_hidden(self) -> None:
+        shapes = self.selected()
+        if shapes:
+            self.push(set_flags(shapes, hidden=not shapes[0].hidden))
+
+    def toggle_locked(self) -> None:
+        shapes = self.selected()
+        if shapes:
+            self.push(set_flags(shapes, locked=not shapes[0].locked))
+
+    def show_all(self) -> None:
+        hidden = [s.annotation for s in self.scene.shapes.values() if s.annotation.hidden]
+        if hidden:
+            self.push(set_flags(hidden, hidden=False))
+
+    def restack(self, to_front: bool) -> None:
+        shapes = self.selected(editable=True)
+        if not shapes:
+            return
+        zs = [a.z for a in self.annotations()]
+        z = (max(zs) + 1) if to_front else (min(zs) - 1)
+        self.push(set_flags(shapes, z=z))
+
+    def copy_from_previous(self, previous: Item | None) -> None:
+        if self.item is None or previous is None:
+            return
+        source = self.adapter.annotations(int(previous.id or 0))
+        if not source:
+            self.status(self.tr("The previous item has no shapes to copy"))
+            return
+        fresh = [dataclasses.replace(a, id=None, item_id=int(self.item.id or 0),
+                                     author=self.adapter.project.user.name, created_at="")
+                 for a in source]
+        done = self.push(AddAnnotations(fresh, label=f"Copy {len(fresh)} shape(s) from previous"))
+        if isinstance(done, AddAnnotations):
+            self.select([int(a.id or 0) for a in done.annotations])

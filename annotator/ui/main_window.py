@@ -1,0 +1,427 @@
+"""The annotator's main window: canvas in the middle, panels around, keys for everything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QGraphicsSimpleTextItem,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QWidget,
+)
+
+from annotator.errors import AnnotatorError
+from annotator.model import Item
+from annotator.project import Project
+from annotator.ui.adapter import ProjectAdapter
+from annotator.ui.canvas import CanvasView, Style
+from annotator.ui.editor import Editor
+from annotator.ui.panels import AnnotationPanel, AttributeEditor, ItemPanel, LabelPanel
+from annotator.ui.tiles import TileLoader
+
+__all__ = ["MainWindow"]
+
+TOOL_KEYS = {
+    "select": ("S", "Select and edit"),
+    "box": ("B", "Box"),
+    "rotated_box": ("R", "Rotated box"),
+    "polygon": ("P", "Polygon"),
+    "polyline": ("L", "Polyline"),
+    "point": ("T", "Point"),
+}
+UI_SCALES = (100, 125, 150, 200)
+
+
+class MainWindow(QMainWindow):
+    """One project, one user; every edit goes through the adapter's command stack."""
+
+    languageRequested = Signal(str)
+
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.project = project
+        self.settings = QSettings("Annotator", "Annotator")
+        self.adapter = ProjectAdapter(project, self)
+        self.loader = TileLoader(parent=self)
+        self.canvas = CanvasView(self)
+        self.setCentralWidget(self.canvas)
+        self.editor = Editor(self.adapter, self.canvas, self.loader)
+        self.item: Item | None = None
+        self._shown = False
+        self._message = QGraphicsSimpleTextItem()
+        self._message.setBrush(Qt.GlobalColor.white)
+        self._message.setZValue(3_000_000)
+        self._build_panels()
+        self._build_status()
+        self._build_actions()
+        self._connect()
+        self._apply_style_settings()
+        self.setWindowTitle(self.tr("Annotator — %s (%s)") % (
+            project.schema.name, project.user.name))
+        self._restore()
+
+    # -- construction ------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea
+              ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setAccessibleName(title)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_panels(self) -> None:
+        self.labels = LabelPanel(self.editor)
+        self.shapes = AnnotationPanel(self.editor)
+        self.attributes = AttributeEditor(self.editor)
+        self.items = ItemPanel(self.project.store, self.project.resolve)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self._dock(self.tr("Classes"), "dockClasses", self.labels, right)
+        self._dock(self.tr("Shapes"), "dockShapes", self.shapes, right)
+        self._dock(self.tr("Attributes"), "dockAttributes", self.attributes, right)
+        self._dock(self.tr("Items"), "dockItems", self.items, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+    def _build_status(self) -> None:
+        bar = self.statusBar()
+        self.zoom_label = QLabel()
+        self.cursor_label = QLabel()
+        self.position_label = QLabel()
+        self.batch_label = QLabel()
+        for label, name in ((self.zoom_label, self.tr("Zoom")),
+                            (self.cursor_label, self.tr("Cursor position")),
+                            (self.position_label, self.tr("Item position")),
+                            (self.batch_label, self.tr("Batch state"))):
+            label.setAccessibleName(name)
+            bar.addPermanentWidget(label)
+
+    def _action(self, name: str, text: str, slot: Callable[[], object],
+                keys: tuple[str | QKeySequence.StandardKey, ...] = (), menu: object = None
+                ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if keys:
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setToolTip(f"{text} ({QKeySequence(keys[0]).toString()})")
+        action.triggered.connect(lambda *_: slot())
+        self.addAction(action)
+        if menu is not None:
+            menu.addAction(action)  # type: ignore[attr-defined]
+        return action
+
+    def _build_actions(self) -> None:
+        ed = self.editor
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self._action("action_quit", self.tr("Quit"), self.close, ("Ctrl+Q",), file_menu)
+
+        edit = self.menuBar().addMenu(self.tr("&Edit"))
+        self.undo_action = self._action("action_undo", self.tr("Undo"), self.adapter.undo,
+                                        ("Ctrl+Z",), edit)
+        self.redo_action = self._action("action_redo", self.tr("Redo"), self.adapter.redo,
+                                        ("Ctrl+Shift+Z", "Ctrl+Y"), edit)
+        edit.addSeparator()
+        self._action("action_delete", self.tr("Delete"), ed.delete, ("Delete", "Backspace"), edit)
+        self._action("action_copy", self.tr("Copy"), ed.copy, ("Ctrl+C",), edit)
+        self._action("action_paste", self.tr("Paste"), ed.paste, ("Ctrl+V",), edit)
+        self._action("action_duplicate", self.tr("Duplicate"), ed.duplicate, ("Ctrl+D",), edit)
+        self._action("action_copy_previous", self.tr("Copy shapes from previous item"),
+                     self._copy_from_previous, ("Shift+V",), edit)
+        self._action("action_select_all", self.tr("Select all"),
+                     lambda: ed.select(list(ed.scene.shapes)), ("Ctrl+A",), edit)
+        edit.addSeparator()
+        self._action("action_hide", self.tr("Hide or show selected"), ed.toggle_hidden,
+                     ("H",), edit)
+        self._action("action_show_all", self.tr("Show all shapes"), ed.show_all,
+                     ("Shift+H",), edit)
+        self._action("action_lock", self.tr("Lock or unlock selected"), ed.toggle_locked,
+                     ("Ctrl+L",), edit)
+        self._action("action_lock_class", self.tr("Lock or unlock current class"),
+                     self.labels.toggle_lock_current, ("Ctrl+Shift+L",), edit)
+        self._action("action_front", self.tr("Bring to front"), lambda: ed.restack(True),
+                     ("PgUp",), edit)
+        self._action("action_back", self.tr("Send to back"), lambda: ed.restack(False),
+                     ("PgDown",), edit)
+        for key, (dx, dy) in {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1),
+                              "Down": (0, 1)}.items():
+            self._action(f"action_nudge_{key.lower()}", self.tr("Nudge"),
+                         lambda dx=dx, dy=dy: ed.nudge(dx, dy), (key,))
+            self._action(f"action_nudge_{key.lower()}_far", self.tr("Nudge 10 pixels"),
+                         lambda dx=dx, dy=dy: ed.nudge(dx * 10, dy * 10), (f"Shift+{key}",))
+
+        tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
+        group = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        toolbar = self.addToolBar(self.tr("Tools"))
+        toolbar.setObjectName("toolbarTools")
+        for name, (key, text) in TOOL_KEYS.items():
+            action = self._action(f"tool_{name}", self.tr(text),
+                                  lambda n=name: ed.set_tool(n), (key,), tools_menu)
+            action.setCheckable(True)
+            group.addAction(action)
+            toolbar.addAction(action)
+            self.tool_actions[name] = action
+        self.tool_actions["select"].setChecked(True)
+        tools_menu.addSeparator()
+        self._action("action_repeat_tool", self.tr("Repeat last tool and class"),
+                     ed.repeat_last, ("N",), tools_menu)
+        self._action("action_change_class", self.tr("Give selection the current class"),
+                     lambda: ed.change_class(ed.current_class), ("C",), tools_menu)
+        for index, label_class in enumerate(self.project.schema.classes[:9]):
+            self._action(f"action_class_{index + 1}", label_class.name,
+                         lambda n=label_class.name: self._pick_class(n), (str(index + 1),))
+
+        view = self.menuBar().addMenu(self.tr("&View"))
+        self._action("action_fit", self.tr("Fit to window"), self.canvas.fit, ("F",), view)
+        self._action("action_actual_size", self.tr("Actual size (1:1)"), self.canvas.actual_size,
+                     ("Ctrl+0", "="), view)
+        self._action("action_zoom_in", self.tr("Zoom in"), lambda: self.canvas.zoom_by(1.25),
+                     ("Ctrl++", "+"), view)
+        self._action("action_zoom_out", self.tr("Zoom out"), lambda: self.canvas.zoom_by(0.8),
+                     ("Ctrl+-", "-"), view)
+        self._action("action_zoom_selection", self.tr("Zoom to selection"),
+                     ed.zoom_to_selection, ("Z",), view)
+        view.addSeparator()
+        scale_menu = view.addMenu(self.tr("Interface size"))
+        for percent in UI_SCALES:
+            self._action(f"action_ui_scale_{percent}", f"{percent} %",
+                         lambda p=percent: self._set_setting("ui_scale", p), (), scale_menu)
+        self._action("action_line_width", self.tr("Line width…"),
+                     lambda: self._ask_number("line_width", self.tr("Line width (pixels)"),
+                                              1, 12), (), view)
+        self._action("action_vertex_size", self.tr("Vertex size…"),
+                     lambda: self._ask_number("vertex_size", self.tr("Vertex size (pixels)"),
+                                              3, 30), (), view)
+        language = view.addMenu(self.tr("Language"))
+        self._action("action_language_en", "English",
+                     lambda: self.languageRequested.emit("en"), (), language)
+        self._action("action_language_ja", "日本語",
+                     lambda: self.languageRequested.emit("ja"), (), language)
+
+        item_menu = self.menuBar().addMenu(self.tr("&Item"))
+        self._action("action_next_item", self.tr("Next item"), lambda: self.step(1),
+                     ("D",), item_menu)
+        self._action("action_prev_item", self.tr("Previous item"), lambda: self.step(-1),
+                     ("A",), item_menu)
+        self._action("action_next_todo", self.tr("Next item that needs work"),
+                     self.next_needing_work, ("Shift+D",), item_menu)
+        batch_menu = self.menuBar().addMenu(self.tr("&Batch"))
+        self._action("action_batch_start", self.tr("Start this batch"),
+                     lambda: self._batch("start"), (), batch_menu)
+        self._action("action_batch_submit", self.tr("Submit this batch for review"),
+                     lambda: self._batch("submit"), ("Ctrl+Return",), batch_menu)
+
+    def _connect(self) -> None:
+        self.adapter.stackChanged.connect(self._update_undo_actions)
+        self.adapter.refused.connect(self._on_adapter_refused)
+        self.adapter.annotationsChanged.connect(self.items.model.refresh_counts)
+        self.adapter.batchesChanged.connect(self._on_adapter_batches_changed)
+        self.editor.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.editor.imageFailed.connect(self._on_editor_image_failed)
+        self.editor.toolChanged.connect(lambda n: self.tool_actions[n].setChecked(True))
+        self.editor.selectionChanged.connect(lambda _: self._save_place())
+        self.canvas.zoomChanged.connect(
+            lambda s: self.zoom_label.setText(self.tr("Zoom %d %%") % round(s * 100)))
+        self.canvas.cursorMoved.connect(
+            lambda p: self.cursor_label.setText(f"x {p.x():.1f}  y {p.y():.1f}"))
+        self.loader.tileReady.connect(lambda _: self.canvas.viewport().update())
+        self.items.itemActivated.connect(self.open_item)
+        self._update_undo_actions()
+
+    # -- items -------------------------------------------------------------------------
+
+    def open_item(self, item_id: int) -> None:
+        try:
+            item = self.project.store.get_item(item_id)
+        except AnnotatorError as exc:
+            self._on_adapter_refused(str(exc))
+            return
+        self.item = item
+        if self._message.scene() is not None:
+            self._message.scene().removeItem(self._message)
+        self.editor.open_item(item)
+        self.items.show_item(item_id)
+        self._update_status()
+        self._save_place()
+        self._prefetch_neighbours()
+
+    def step(self, delta: int) -> None:
+        model = self.items.model
+        if self.item is None:
+            target = model.item_at(0)
+        else:
+            target = model.item_at(model.row_of(int(self.item.id or 0)) + delta)
+        if target is None:
+            self.statusBar().showMessage(self.tr("No more items in this list"), 4000)
+            return
+        self.open_item(int(target.id or 0))
+
+    def next_needing_work(self) -> None:
+        model = self.items.model
+        after = int(self.item.id or 0) if self.item else 0
+        found = self.project.store.next_unannotated(after, model.batch_id, model.batch_state)
+        if found is None:
+            self.statusBar().showMessage(self.tr("Every item in this list has shapes"), 4000)
+        else:
+            self.open_item(found)
+
+    def _prefetch_neighbours(self) -> None:
+        model = self.items.model
+        if self.item is None:
+            return
+        row = model.row_of(int(self.item.id or 0))
+        size = (self.canvas.viewport().width(), self.canvas.viewport().height())
+        for neighbour in (model.item_at(row + 1), model.item_at(row - 1)):
+            if neighbour is not None and neighbour.kind == "image":
+                self.loader.prefetch(str(self.project.resolve(neighbour)), size)
+
+    def _copy_from_previous(self) -> None:
+        if self.item is None:
+            return
+        model = self.items.model
+        self.editor.copy_from_previous(model.item_at(model.row_of(int(self.item.id or 0)) - 1))
+
+    def _pick_class(self, name: str) -> None:
+        self.editor.set_class(name)
+        if self.editor.selection:
+            self.editor.change_class(name)
+
+    def _batch(self, action: str) -> None:
+        if self.item is None:
+            return
+        batch = self.project.store.batch_for_item(int(self.item.id or 0))
+        if batch is None:
+            self._on_adapter_refused(self.tr("This item is in no batch"))
+            return
+        done = self.adapter.batch_action(int(batch.id or 0), action)
+        if done is not None:
+            self.statusBar().showMessage(self.tr("Batch %s is now %s") % (
+                done.name, done.state.value), 6000)
+
+    # -- status, messages, settings -------------------------------------------------------
+
+    def _update_status(self) -> None:
+        if self.item is None:
+            return
+        model = self.items.model
+        row = model.row_of(int(self.item.id or 0))
+        self.position_label.setText(self.tr("Item %d / %d") % (row + 1, model.rowCount()))
+        batch = self.project.store.batch_for_item(int(self.item.id or 0))
+        self.batch_label.setText(self.tr("Batch %s: %s") % (batch.name, batch.state.value)
+                                 if batch else self.tr("No batch"))
+
+    def _update_undo_actions(self) -> None:
+        undo, redo = self.project.stack.undo_label(), self.project.stack.redo_label()
+        self.undo_action.setText(self.tr("Undo %s") % undo if undo else self.tr("Undo"))
+        self.redo_action.setText(self.tr("Redo %s") % redo if redo else self.tr("Redo"))
+        self.undo_action.setEnabled(undo is not None)
+        self.redo_action.setEnabled(redo is not None)
+
+    def _on_adapter_refused(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+
+    def _on_adapter_batches_changed(self) -> None:
+        self.items.reload_batches()
+        self._update_status()
+
+    def _on_editor_image_failed(self, message: str) -> None:
+        self._message.setText(self.tr("This image cannot be shown:\n%s\n\n"
+                                      "Press D for the next item.") % message)
+        self.canvas.canvas_scene.addItem(self._message)
+        self._message.setPos(0, 0)
+        self.statusBar().showMessage(message, 15_000)
+
+    def _set_setting(self, key: str, value: object) -> None:
+        self.settings.setValue(key, value)
+        self._apply_style_settings()
+
+    def _ask_number(self, key: str, title: str, low: int, high: int) -> None:
+        current = int(float(self.settings.value(key, getattr(Style, key))))  # type: ignore[arg-type]
+        value, ok = QInputDialog.getInt(self, title, title, current, low, high)
+        if ok:
+            self._set_setting(key, value)
+
+    def _apply_style_settings(self) -> None:
+        Style.line_width = float(self.settings.value("line_width", 2.0))  # type: ignore[arg-type]
+        Style.vertex_size = float(self.settings.value("vertex_size", 7.0))  # type: ignore[arg-type]
+        scale = int(self.settings.value("ui_scale", 100))  # type: ignore[call-overload]
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            base = app.property("annotator_base_point_size")
+            if base is None:
+                base = app.font().pointSizeF()
+                app.setProperty("annotator_base_point_size", base)
+            font = QFont(app.font())
+            font.setPointSizeF(float(base) * scale / 100)
+            app.setFont(font)
+        for shape in self.canvas.canvas_scene.shapes.values():
+            shape.set_view_scale(shape.view_scale)
+        self.canvas.viewport().update()
+
+    def _place_key(self) -> str:
+        return f"projects/{self.project.folder.as_posix().replace('/', '|')}"
+
+    def _save_place(self) -> None:
+        if self.item is not None:
+            self.settings.setValue(f"{self._place_key()}/item", int(self.item.id or 0))
+            self.settings.setValue(f"{self._place_key()}/selection",
+                                   ",".join(str(i) for i in self.editor.selection))
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        batch = self._my_batch()
+        if batch is not None:
+            self.items.set_batch(batch)
+        saved = self.settings.value(f"{self._place_key()}/item")
+        item_id = int(saved) if saved not in (None, "") else None  # type: ignore[arg-type]
+        self._open_first(item_id)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            QTimer.singleShot(0, self.canvas.fit)  # the viewport has its real size now
+
+    def _my_batch(self) -> int | None:
+        for batch in self.project.store.list_batches():
+            if batch.assignee == self.project.user.name and batch.state.value in (
+                    "in_progress", "open", "rejected"):
+                return batch.id
+        return None
+
+    def _open_first(self, item_id: int | None) -> None:
+        if item_id is not None:
+            try:
+                self.project.store.get_item(item_id)
+            except AnnotatorError:
+                item_id = None
+        if item_id is None:
+            first = self.items.model.item_at(0)
+            item_id = int(first.id or 0) if first else None
+        if item_id is None:
+            return
+        self.open_item(item_id)
+        saved = str(self.settings.value(f"{self._place_key()}/selection", "") or "")
+        wanted = [int(x) for x in saved.split(",") if x.isdigit()]
+        self.editor.select(wanted)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self._save_place()
+        self.settings.sync()
+        self.loader.close()
+        super().closeEvent(event)
