@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,12 +28,12 @@ from annotator.ui.tiles import TileLoader
 __all__ = ["MainWindow"]
 
 TOOL_KEYS = {
-    "select": ("S", "Select and edit"),
-    "box": ("B", "Box"),
-    "rotated_box": ("R", "Rotated box"),
-    "polygon": ("P", "Polygon"),
-    "polyline": ("L", "Polyline"),
-    "point": ("T", "Point"),
+    "select": ("S", QT_TRANSLATE_NOOP("MainWindow", "Select and edit")),
+    "box": ("B", QT_TRANSLATE_NOOP("MainWindow", "Box")),
+    "rotated_box": ("R", QT_TRANSLATE_NOOP("MainWindow", "Rotated box")),
+    "polygon": ("P", QT_TRANSLATE_NOOP("MainWindow", "Polygon")),
+    "polyline": ("L", QT_TRANSLATE_NOOP("MainWindow", "Polyline")),
+    "point": ("T", QT_TRANSLATE_NOOP("MainWindow", "Point")),
 }
 UI_SCALES = (100, 125, 150, 200)
 

@@ -1,0 +1,139 @@
+"""Fill annotator_ja.ts from the table below and compile it to .qm.
+
+Run after ``pyside6-lupdate annotator/ui/*.py -ts annotator/ui/translations/annotator_ja.ts``
+has added new source strings; a string missing here fails
+``tests/ui/test_translations.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
+
+JA = {
+    "Shapes of this item": "このアイテムの図形",
+    "(hidden)": "（非表示）",
+    "(locked)": "（ロック）",
+    "Select one shape to edit its attributes": "属性を編集する図形を1つ選択してください",
+    "%s #%d": "%s #%d",
+    "This class has no attributes": "このクラスに属性はありません",
+    "Required": "必須",
+    "Image canvas": "画像キャンバス",
+    "Class %s does not allow %s; pick another class":
+        "クラス %s では %s を使えません。別のクラスを選んでください",
+    "Nothing drawn yet to repeat": "繰り返す描画がまだありません",
+    "Class %s does not allow %s shapes": "クラス %s では %s の図形を使えません",
+    "Copied %d shape(s)": "%d 個の図形をコピーしました",
+    "The previous item has no shapes to copy": "前のアイテムにコピーする図形がありません",
+    "Batch filter": "バッチで絞り込み",
+    "Batch state filter": "バッチの状態で絞り込み",
+    "All states": "すべての状態",
+    "Open": "未着手",
+    "In progress": "作業中",
+    "Submitted": "提出済み",
+    "Accepted": "承認",
+    "Rejected": "差し戻し",
+    "Items": "アイテム",
+    "All items": "すべてのアイテム",
+    "Classes": "クラス",
+    "Allows: %s": "使える図形: %s",
+    "Class %s locked": "クラス %s をロックしました",
+    "Class %s unlocked": "クラス %s のロックを解除しました",
+    "Annotator — %s (%s)": "Annotator — %s（%s）",
+    "Shapes": "図形",
+    "Attributes": "属性",
+    "Zoom": "ズーム",
+    "Cursor position": "カーソル位置",
+    "Item position": "アイテムの位置",
+    "Batch state": "バッチの状態",
+    "&File": "ファイル(&F)",
+    "Quit": "終了",
+    "&Edit": "編集(&E)",
+    "Undo": "元に戻す",
+    "Redo": "やり直す",
+    "Delete": "削除",
+    "Copy": "コピー",
+    "Paste": "貼り付け",
+    "Duplicate": "複製",
+    "Copy shapes from previous item": "前のアイテムから図形をコピー",
+    "Select all": "すべて選択",
+    "Hide or show selected": "選択した図形の表示／非表示",
+    "Show all shapes": "すべての図形を表示",
+    "Lock or unlock selected": "選択した図形のロック／解除",
+    "Lock or unlock current class": "現在のクラスのロック／解除",
+    "Bring to front": "最前面へ",
+    "Send to back": "最背面へ",
+    "Nudge": "少し移動",
+    "Nudge 10 pixels": "10ピクセル移動",
+    "&Tools": "ツール(&T)",
+    "Tools": "ツール",
+    "Select and edit": "選択・編集",
+    "Box": "矩形",
+    "Rotated box": "回転矩形",
+    "Polygon": "多角形",
+    "Polyline": "折れ線",
+    "Point": "点",
+    "Repeat last tool and class": "直前のツールとクラスを繰り返す",
+    "Give selection the current class": "選択した図形を現在のクラスに変更",
+    "&View": "表示(&V)",
+    "Fit to window": "ウィンドウに合わせる",
+    "Actual size (1:1)": "実寸（1:1）",
+    "Zoom in": "拡大",
+    "Zoom out": "縮小",
+    "Zoom to selection": "選択範囲にズーム",
+    "Interface size": "画面の文字サイズ",
+    "Line width…": "線の太さ…",
+    "Line width (pixels)": "線の太さ（ピクセル）",
+    "Vertex size…": "頂点の大きさ…",
+    "Vertex size (pixels)": "頂点の大きさ（ピクセル）",
+    "Language": "言語",
+    "&Item": "アイテム(&I)",
+    "Next item": "次のアイテム",
+    "Previous item": "前のアイテム",
+    "Next item that needs work": "次の未作業アイテム",
+    "&Batch": "バッチ(&B)",
+    "Start this batch": "このバッチの作業を開始",
+    "Submit this batch for review": "このバッチをレビューに提出",
+    "Zoom %d %%": "ズーム %d %%",
+    "No more items in this list": "この一覧にはこれ以上アイテムがありません",
+    "Every item in this list has shapes": "この一覧のアイテムはすべて図形があります",
+    "This item is in no batch": "このアイテムはどのバッチにも入っていません",
+    "Batch %s is now %s": "バッチ %s は %s になりました",
+    "Item %d / %d": "アイテム %d / %d",
+    "Batch %s: %s": "バッチ %s: %s",
+    "No batch": "バッチなし",
+    "Undo %s": "元に戻す: %s",
+    "Redo %s": "やり直す: %s",
+    "This image cannot be shown:\n%s\n\nPress D for the next item.":
+        "この画像は表示できません:\n%s\n\nD キーで次のアイテムへ進めます。",
+    "Too few points: a %s needs %d": "点が足りません: %s には %d 点必要です",
+    "Drag to draw a box": "ドラッグして矩形を描いてください",
+}
+
+
+def main() -> int:
+    tree = ET.parse(TS)
+    missing = []
+    for message in tree.getroot().iter("message"):
+        source = message.findtext("source") or ""
+        translation = message.find("translation")
+        assert translation is not None
+        if source in JA:
+            translation.text = JA[source]
+            translation.attrib.pop("type", None)
+        else:
+            missing.append(source)
+    tree.write(TS, encoding="utf-8", xml_declaration=True)
+    if missing:
+        print("untranslated:", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    subprocess.run(["pyside6-lrelease", str(TS), "-qm", str(TS.with_suffix(".qm"))], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
