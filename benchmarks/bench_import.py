@@ -299,7 +299,7 @@ def run(work: Path, count: int, args: argparse.Namespace) -> None:
 
     ours_rate = count / ours_s
     print(f"\n{count:,} files, warm page cache; peers single-threaded, run before and after "
-          f"ours; ours as shipped (ThreadPoolExecutor, 4 workers)")
+          f"ours; ours as shipped (Project.import_media)")
     print(f"{'':38}{'seconds':>9}{'files/s':>10}{'us/file':>9}{'ours / this':>13}")
     rows = [(f"{name} (before)", before[name]) for name, _ in peers]
     rows.append(("ours: Project.import_media", ours_s))

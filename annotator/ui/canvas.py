@@ -39,9 +39,13 @@ from annotator.model import Annotation, Geometry
 from annotator.shapes import Box, Point, Polygon, Polyline, RotatedBox
 from annotator.ui.tiles import TileLoader
 
-__all__ = ["CanvasScene", "CanvasView", "DraftItem", "ImageLayer", "ShapeItem", "shape_path"]
+__all__ = [
+    "CanvasScene", "CanvasView", "DraftItem", "ImageLayer", "ShapeItem", "ShapeLayer",
+    "shape_path",
+]
 
 MIN_SCALE, MAX_SCALE = 1 / 256, 64.0
+_NO_BRUSH = QBrush()
 
 
 class Style:
@@ -148,21 +152,20 @@ class ShapeItem(QGraphicsItem):
         self.view_scale = 1.0
         self.selected = False
         self.problem = False
-        self.setZValue(annotation.z)
-        self.setVisible(not annotation.hidden)
+        self.setZValue(1000 + annotation.z)
+        self.shown = not annotation.hidden
 
     @property
     def annotation_id(self) -> int:
         return int(self.annotation.id or 0)
 
     def set_view_scale(self, scale: float) -> None:
-        self.prepareGeometryChange()
+        if self.scene() is not None:
+            self.prepareGeometryChange()
         self.view_scale = scale
 
-    def set_selected(self, selected: bool) -> None:
-        if selected != self.selected:
-            self.selected = selected
-            self.update()
+    def outline_rect(self) -> QRectF:
+        return self.path.boundingRect()
 
     def _margin(self) -> float:
         return (Style.vertex_size + Style.line_width * 2 + 2) / self.view_scale
@@ -180,7 +183,11 @@ class ShapeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        self.draw(painter, QStyleOptionGraphicsItem.levelOfDetailFromTransform(
+            painter.worldTransform()))
+
+    def draw(self, painter: QPainter, scale: float) -> None:
+        """Paint this shape; also used by :class:`ShapeLayer` for unselected shapes."""
         width = Style.line_width * (1.8 if self.selected else 1.0)
         if self.selected:
             # A white halo under a dashed line: selection never relies on colour alone.
@@ -197,7 +204,7 @@ class ShapeItem(QGraphicsItem):
         painter.setPen(pen)
         fill = QColor(self.color)
         fill.setAlpha(90 if self.selected else 45)
-        painter.setBrush(QBrush(fill) if self.closed else Qt.BrushStyle.NoBrush)
+        painter.setBrush(QBrush(fill) if self.closed else _NO_BRUSH)
         painter.drawPath(self.path)
         if self.is_point or self.selected:
             self._paint_vertices(painter, scale)
@@ -205,7 +212,7 @@ class ShapeItem(QGraphicsItem):
             mark = QPen(QColor("#d55e00"), 1.5)
             mark.setCosmetic(True)
             painter.setPen(mark)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setBrush(_NO_BRUSH)
             painter.drawRect(self.path.boundingRect())
 
     def _paint_vertices(self, painter: QPainter, scale: float) -> None:
@@ -296,13 +303,79 @@ class DraftItem(QGraphicsItem):
             painter.drawRect(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
 
 
+class ShapeLayer(QGraphicsItem):
+    """Every unselected, visible shape, painted as one cached layer.
+
+    Qt keeps the layer as a pixmap at the current zoom (DeviceCoordinateCache)
+    and re-renders only the rectangles :meth:`invalidate` names, so a repaint
+    of 10,000 shapes is one blit and an edit re-draws only its neighbourhood.
+    The shapes to draw in a rectangle come from a bounding-box index.
+    """
+
+    def __init__(self, scene: CanvasScene) -> None:
+        super().__init__()
+        self.canvas = scene
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(0)
+        self.ids: list[int] = []
+        self.boxes = np.zeros((0, 4))
+        self.bounds = QRectF()
+
+    def rebuild(self) -> None:
+        """Re-index the shapes (after they were added, removed or changed)."""
+        shapes = self.canvas.shapes
+        self.ids = sorted(shapes, key=lambda i: (shapes[i].zValue(), i))
+        boxes = [shapes[i].outline_rect() for i in self.ids]
+        self.boxes = np.array([[b.left(), b.top(), b.right(), b.bottom()] for b in boxes]
+                              ).reshape(-1, 4)
+        bounds = QRectF(self.canvas.sceneRect())
+        if len(self.boxes):
+            low, high = self.boxes[:, :2].min(axis=0), self.boxes[:, 2:].max(axis=0)
+            bounds = bounds.united(QRectF(low[0], low[1], high[0] - low[0], high[1] - low[1]))
+        if bounds != self.bounds:
+            self.prepareGeometryChange()
+            self.bounds = bounds
+
+    def margin(self) -> float:
+        return (Style.vertex_size + Style.line_width * 2 + 2) / max(self.canvas.view_scale, 1e-9)
+
+    def boundingRect(self) -> QRectF:
+        m = self.margin()
+        return self.bounds.adjusted(-m, -m, m, m)
+
+    def invalidate(self, rect: QRectF) -> None:
+        m = self.margin()
+        self.update(rect.adjusted(-m, -m, m, m))
+
+    def ids_in(self, rect: QRectF) -> list[int]:
+        if not len(self.boxes):
+            return []
+        m = self.margin()
+        b = self.boxes
+        hit = ((b[:, 0] <= rect.right() + m) & (b[:, 2] >= rect.left() - m)
+               & (b[:, 1] <= rect.bottom() + m) & (b[:, 3] >= rect.top() - m))
+        return [self.ids[i] for i in np.flatnonzero(hit)]
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        shapes = self.canvas.shapes
+        for annotation_id in self.ids_in(option.exposedRect):  # type: ignore[attr-defined]
+            shape = shapes.get(annotation_id)
+            if shape is not None and shape.shown and not shape.selected:
+                shape.draw(painter, scale)
+
+
 class CanvasScene(QGraphicsScene):
-    """Holds the image layer, the shape items and the draft of the active tool."""
+    """The image layer, the shape layer, selected shapes on top, and the tool's draft."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: ImageLayer | None = None
         self.shapes: dict[int, ShapeItem] = {}
+        self.layer = ShapeLayer(self)
+        self.addItem(self.layer)
         self.draft = DraftItem()
         self.addItem(self.draft)
         self.view_scale = 1.0
@@ -315,45 +388,90 @@ class CanvasScene(QGraphicsScene):
             self.addItem(layer)
         self.setSceneRect(QRectF(0, 0, max(width, 1), max(height, 1)))
 
+    def image_missing(self) -> bool:
+        """Whether the last paint still lacked some exact tiles."""
+        return self.image is not None and self.image.missing > 0
+
+    def clear_shapes(self) -> None:
+        for shape in self.shapes.values():
+            if shape.scene() is self:
+                self.removeItem(shape)
+        self.shapes.clear()
+        self.layer.rebuild()
+        self.layer.update()
+
     def set_shapes(self, annotations: list[Annotation], color_of: Callable[[str], str]) -> None:
-        """Make the shape items match ``annotations``, touching only what changed."""
+        """Make the shapes match ``annotations``, re-drawing only what changed."""
         wanted = {int(a.id or 0): a for a in annotations}
+        dirty: list[QRectF] = []
         for annotation_id in list(self.shapes):
             if annotation_id not in wanted:
-                self.removeItem(self.shapes.pop(annotation_id))
+                old = self.shapes.pop(annotation_id)
+                dirty.append(old.outline_rect())
+                if old.scene() is self:
+                    self.removeItem(old)
         for annotation_id, annotation in wanted.items():
             current = self.shapes.get(annotation_id)
             if current is not None and current.annotation.revision == annotation.revision and \
                     current.annotation.same_content(annotation):
                 continue
-            selected = current.selected if current is not None else False
-            if current is not None:
-                self.removeItem(current)
             item = ShapeItem(annotation, color_of(annotation.label))
             item.view_scale = self.view_scale
-            item.selected = selected
+            if current is not None:
+                dirty.append(current.outline_rect())
+                item.selected = current.selected
+                if current.scene() is self:
+                    self.removeItem(current)
+                    self.addItem(item)
+            dirty.append(item.outline_rect())
             self.shapes[annotation_id] = item
-            self.addItem(item)
+        if dirty:
+            self.layer.rebuild()
+            for rect in dirty:
+                self.layer.invalidate(rect)
 
-    def image_missing(self) -> bool:
-        """Whether the last paint still lacked some exact tiles."""
-        return self.image is not None and self.image.missing > 0
+    def set_selection(self, ids: set[int]) -> None:
+        """Lift selected shapes out of the cached layer into live items on top."""
+        for annotation_id, shape in self.shapes.items():
+            selected = annotation_id in ids
+            if selected == shape.selected:
+                continue
+            shape.selected = selected
+            if selected and shape.shown:
+                self.addItem(shape)
+            elif shape.scene() is self:
+                self.removeItem(shape)
+            self.layer.invalidate(shape.outline_rect())
+
+    def set_shown(self, annotation_id: int, shown: bool) -> None:
+        shape = self.shapes[annotation_id]
+        if shape.shown == shown:
+            return
+        shape.shown = shown
+        if shape.selected:
+            if shown and shape.scene() is not self:
+                self.addItem(shape)
+            elif not shown and shape.scene() is self:
+                self.removeItem(shape)
+        self.layer.invalidate(shape.outline_rect())
 
     def set_view_scale(self, scale: float) -> None:
         if math.isclose(scale, self.view_scale):
             return
         self.view_scale = scale
         self.draft.view_scale = scale
+        self.layer.prepareGeometryChange()
         for item in self.shapes.values():
             item.set_view_scale(scale)
 
     def shape_at(self, pos: QPointF, editable_only: bool = False) -> ShapeItem | None:
-        """The topmost visible shape under ``pos``; selected shapes win ties."""
-        hits = [i for i in self.items(pos) if isinstance(i, ShapeItem) and i.isVisible()
-                and i.contains(pos)]
+        """The topmost shown shape under ``pos``; selected shapes win ties."""
+        probe = QRectF(pos.x(), pos.y(), 0, 0)
+        hits = [self.shapes[i] for i in self.layer.ids_in(probe)]
+        hits = [s for s in hits if s.shown and s.contains(pos)]
         if editable_only:
-            hits = [i for i in hits if not i.annotation.locked]
-        hits.sort(key=lambda i: (i.selected, i.zValue()), reverse=True)
+            hits = [s for s in hits if not s.annotation.locked]
+        hits.sort(key=lambda s: (s.selected, s.zValue()), reverse=True)
         return hits[0] if hits else None
 
 

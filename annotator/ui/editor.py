@@ -90,9 +90,7 @@ class Editor(QObject):
         self.item = item
         self.selection = []
         self.selected_vertex = None
-        for shape in list(self.scene.shapes.values()):
-            self.scene.removeItem(shape)
-        self.scene.shapes.clear()
+        self.scene.clear_shapes()
         path = str(self.adapter.project.resolve(item))
         try:
             source = self.loader.source(path)
@@ -112,9 +110,9 @@ class Editor(QObject):
         annotations = self.adapter.annotations(int(self.item.id or 0))
         self.scene.set_shapes(annotations, self.color_of)
         for annotation_id, shape in self.scene.shapes.items():
-            shape.set_selected(annotation_id in self.selection)
-            shape.setVisible(not shape.annotation.hidden
-                             and shape.annotation.label not in self.hidden_classes)
+            self.scene.set_shown(annotation_id, not shape.annotation.hidden
+                                 and shape.annotation.label not in self.hidden_classes)
+        self.scene.set_selection(set(self.selection))
         kept = [i for i in self.selection if i in self.scene.shapes]
         if kept != self.selection:
             self.selection = kept
@@ -175,8 +173,7 @@ class Editor(QObject):
             return
         self.selection = ids
         self.selected_vertex = None
-        for annotation_id, shape in self.scene.shapes.items():
-            shape.set_selected(annotation_id in ids)
+        self.scene.set_selection(set(ids))
         self.selectionChanged.emit(list(ids))
 
     def toggle(self, annotation_id: int) -> None:

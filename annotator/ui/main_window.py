@@ -360,9 +360,11 @@ class MainWindow(QMainWindow):
             font = QFont(app.font())
             font.setPointSizeF(float(base) * scale / 100)
             app.setFont(font)
-        for shape in self.canvas.canvas_scene.shapes.values():
+        scene = self.canvas.canvas_scene
+        for shape in scene.shapes.values():
             shape.set_view_scale(shape.view_scale)
-        self.canvas.viewport().update()
+        scene.layer.prepareGeometryChange()
+        scene.layer.update()
 
     def _place_key(self) -> str:
         return f"projects/{self.project.folder.as_posix().replace('/', '|')}"
