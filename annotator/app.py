@@ -75,7 +75,7 @@ def run_gui(location: str | os.PathLike[str], user: str | None = None) -> int:
 
 def screenshot(location: str | os.PathLike[str], out: Path, item: int | None = None,
                size: tuple[int, int] = (1600, 1000), user: str | None = None,
-               language: str | None = None) -> Path:
+               language: str | None = None, select: list[int] | None = None) -> Path:
     """Render the window offscreen on ``item`` and save a PNG."""
     app = ensure_application()
     window = open_window(location, user, language)
@@ -86,6 +86,8 @@ def screenshot(location: str | os.PathLike[str], out: Path, item: int | None = N
     for _ in range(3):
         app.processEvents()  # type: ignore[attr-defined]
     window.canvas.fit()  # type: ignore[attr-defined]
+    if select:
+        window.editor.select(select)  # type: ignore[attr-defined]
     for _ in range(50):
         app.processEvents()  # type: ignore[attr-defined]
         window.loader.wait(200)  # type: ignore[attr-defined]

@@ -233,7 +233,8 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     if not match:
         raise AnnotatorError(f"--size: {args.size!r} is not like 1600x1000")
     out = screenshot(args.project, Path(args.out), args.item,
-                     (int(match[1]), int(match[2])), args.user, args.language)
+                     (int(match[1]), int(match[2])), args.user, args.language,
+                     _parse_ids(args.select) if args.select else None)
     print(f"wrote {out}")
     return 0
 
@@ -286,6 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, help="PNG file to write")
     sub.add_argument("--size", default="1600x1000", help="window size, WxH")
     sub.add_argument("--language", choices=["en", "ja"])
+    sub.add_argument("--select", help="annotation ids to show selected, like 1,3")
 
     batch = add("batch", lambda a: 2, "cut, assign and move batches through review")
     actions = batch.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
