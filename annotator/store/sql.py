@@ -336,7 +336,8 @@ class SqlStore:
         """FROM/WHERE text and parameters selecting items by batch and batch state."""
         if batch_id is None and batch_state is None:
             return "FROM items i WHERE 1 = 1", []
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if batch_id is not None:
             clauses.append("bi.batch_id = ?")
             params.append(batch_id)

@@ -99,7 +99,7 @@ class ImageLayer(QGraphicsItem):
               widget: QWidget | None = None) -> None:
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         level = self.source.level_for_scale(scale)
-        exposed = option.exposedRect.intersected(self.boundingRect())  # type: ignore[attr-defined]
+        exposed = option.exposedRect.intersected(self.boundingRect())
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
         self.missing = 0
         for col, row in self._tiles(level, exposed):
@@ -238,9 +238,9 @@ class ShapeItem(QGraphicsItem):
         """Index of the vertex an inserted point should follow, if ``pos`` is on an edge."""
         if self.annotation.kind not in ("polygon", "polyline"):
             return None
-        vertices = self.annotation.geometry.vertices[:, :2]
-        count = len(self.annotation.geometry.shell) if self.annotation.kind == "polygon" else len(
-            vertices)
+        geometry = self.annotation.geometry
+        vertices = geometry.vertices[:, :2]
+        count = len(geometry.shell) if isinstance(geometry, Polygon) else len(vertices)
         ring = vertices[:count]
         ends = np.roll(ring, -1, axis=0) if self.annotation.kind == "polygon" else ring[1:]
         starts = ring if self.annotation.kind == "polygon" else ring[:-1]
@@ -260,7 +260,7 @@ class DraftItem(QGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self.points: list[QPointF] = []
-        self.cursor: QPointF | None = None
+        self.tip: QPointF | None = None  # follows the mouse while drawing
         self.closed = False
         self.color = QColor("#0072b2")
         self.view_scale = 1.0
@@ -269,11 +269,11 @@ class DraftItem(QGraphicsItem):
     def set(self, points: list[QPointF], cursor: QPointF | None, closed: bool,
             color: str) -> None:
         self.prepareGeometryChange()
-        self.points, self.cursor, self.closed = list(points), cursor, closed
+        self.points, self.tip, self.closed = list(points), cursor, closed
         self.color = QColor(color)
 
     def _all(self) -> list[QPointF]:
-        return self.points + ([self.cursor] if self.cursor is not None else [])
+        return self.points + ([self.tip] if self.tip is not None else [])
 
     def boundingRect(self) -> QRectF:
         points = self._all()
@@ -361,7 +361,7 @@ class ShapeLayer(QGraphicsItem):
               widget: QWidget | None = None) -> None:
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         shapes = self.canvas.shapes
-        for annotation_id in self.ids_in(option.exposedRect):  # type: ignore[attr-defined]
+        for annotation_id in self.ids_in(option.exposedRect):
             shape = shapes.get(annotation_id)
             if shape is not None and shape.shown and not shape.selected:
                 shape.draw(painter, scale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QShowEvent
@@ -151,9 +152,9 @@ class MainWindow(QMainWindow):
         for key, (dx, dy) in {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1),
                               "Down": (0, 1)}.items():
             self._action(f"action_nudge_{key.lower()}", self.tr("Nudge"),
-                         lambda dx=dx, dy=dy: ed.nudge(dx, dy), (key,))
+                         partial(ed.nudge, dx, dy), (key,))
             self._action(f"action_nudge_{key.lower()}_far", self.tr("Nudge 10 pixels"),
-                         lambda dx=dx, dy=dy: ed.nudge(dx * 10, dy * 10), (f"Shift+{key}",))
+                         partial(ed.nudge, dx * 10, dy * 10), (f"Shift+{key}",))
 
         tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
         group = QActionGroup(self)
@@ -161,8 +162,8 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar(self.tr("Tools"))
         toolbar.setObjectName("toolbarTools")
         for name, (key, text) in TOOL_KEYS.items():
-            action = self._action(f"tool_{name}", self.tr(text),
-                                  lambda n=name: ed.set_tool(n), (key,), tools_menu)
+            action = self._action(f"tool_{name}", self.tr(str(text)),
+                                  partial(ed.set_tool, name), (key,), tools_menu)
             action.setCheckable(True)
             group.addAction(action)
             toolbar.addAction(action)
@@ -175,7 +176,7 @@ class MainWindow(QMainWindow):
                      lambda: ed.change_class(ed.current_class), ("C",), tools_menu)
         for index, label_class in enumerate(self.project.schema.classes[:9]):
             self._action(f"action_class_{index + 1}", label_class.name,
-                         lambda n=label_class.name: self._pick_class(n), (str(index + 1),))
+                         partial(self._pick_class, label_class.name), (str(index + 1),))
 
         view = self.menuBar().addMenu(self.tr("&View"))
         self._action("action_fit", self.tr("Fit to window"), self.canvas.fit, ("F",), view)
@@ -191,7 +192,7 @@ class MainWindow(QMainWindow):
         scale_menu = view.addMenu(self.tr("Interface size"))
         for percent in UI_SCALES:
             self._action(f"action_ui_scale_{percent}", f"{percent} %",
-                         lambda p=percent: self._set_setting("ui_scale", p), (), scale_menu)
+                         partial(self._set_setting, "ui_scale", percent), (), scale_menu)
         self._action("action_line_width", self.tr("Line width…"),
                      lambda: self._ask_number("line_width", self.tr("Line width (pixels)"),
                                               1, 12), (), view)
@@ -388,7 +389,7 @@ class MainWindow(QMainWindow):
         if batch is not None:
             self.items.set_batch(batch)
         saved = self.settings.value(f"{self._place_key()}/item")
-        item_id = int(saved) if saved not in (None, "") else None  # type: ignore[arg-type]
+        item_id = int(str(saved)) if saved not in (None, "") else None
         self._open_first(item_id)
 
     def showEvent(self, event: QShowEvent) -> None:

@@ -43,6 +43,9 @@ from annotator.ui.editor import Editor
 __all__ = ["AnnotationPanel", "AttributeEditor", "ItemListModel", "ItemPanel", "LabelPanel"]
 
 
+_ROOT = QModelIndex()
+
+
 def color_icon(color: str, size: int = 14) -> QIcon:
     pixmap = QPixmap(size, size)
     pixmap.fill(QColor(color))
@@ -265,7 +268,7 @@ class ItemListModel(QAbstractListModel):
         self._counts.clear()
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else self._count
 
     def item_at(self, row: int) -> Item | None:
@@ -340,9 +343,9 @@ class _ThumbJob(QRunnable):
 
     def run(self) -> None:
         try:
-            with Image.open(self.path) as image:
-                image.draft("RGB", (128, 128))  # JPEG: decode at reduced size
-                image = ImageOps.exif_transpose(image).convert("RGB")
+            with Image.open(self.path) as opened:
+                opened.draft("RGB", (128, 128))  # JPEG: decode at reduced size
+                image = ImageOps.exif_transpose(opened).convert("RGB")
                 image.thumbnail((48, 48))
                 data = image.tobytes()
                 thumb = QImage(data, image.width, image.height, image.width * 3,
