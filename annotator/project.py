@@ -270,7 +270,7 @@ def _item(info: MediaInfo, stored: str, digest: str, size: int) -> Item:
     return Item(
         id=None, path=stored, kind=info.kind, format=info.format, sha256=digest,
         size_bytes=size, width=info.width, height=info.height, points=info.points,
-        encoding=info.encoding, fields=tuple(info.fields),
+        encoding=info.encoding, fields=tuple(info.fields), crs=info.crs,
         origin=_origin(info),
     )
 

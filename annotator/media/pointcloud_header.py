@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO, Final, NoReturn
+from typing import Any, BinaryIO, Final, NoReturn
 
 import laspy
 
@@ -87,6 +87,9 @@ class PointCloudHeader:
         PCD ``WIDTH`` and ``HEIGHT``; None for other formats.
     bounds : Bounds or None
         ``((min_x, min_y, min_z), (max_x, max_y, max_z))`` where the header carries it.
+    crs : str or None
+        The coordinate reference system a LAS/LAZ file declares in its VLRs,
+        as ``"EPSG:n"`` when it has an EPSG code, else its WKT.
     """
 
     format: str
@@ -96,6 +99,7 @@ class PointCloudHeader:
     width: int | None = None
     height: int | None = None
     bounds: Bounds | None = None
+    crs: str | None = None
 
 
 def _fail(name: str, what: str) -> NoReturn:
@@ -364,6 +368,7 @@ def read_las_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
             offset = int(header.offset_to_point_data)
             mins = tuple(float(v) for v in header.mins)
             maxs = tuple(float(v) for v in header.maxs)
+            crs = _las_crs(header)
     except MediaError:
         raise
     except Exception as exc:  # laspy/lazrs raise many types on bad input
@@ -382,7 +387,20 @@ def read_las_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
         points,
         fields,
         bounds=bounds,
+        crs=crs,
     )
+
+
+def _las_crs(header: Any) -> str | None:
+    """The CRS of the WKT or GeoTIFF VLRs; a broken CRS record is no CRS, not an error."""
+    try:
+        crs = header.parse_crs()
+    except Exception:  # laspy and pyproj raise many types on odd VLRs
+        return None
+    if crs is None:
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
 
 
 def read_kitti_header(name: str, size: int) -> PointCloudHeader:

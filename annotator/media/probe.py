@@ -127,6 +127,9 @@ class MediaInfo:
         Images: EXIF orientation 1..8 when present and valid.
     pages : int
         TIFF pages or WebP frames; 1 otherwise.
+    crs : str or None
+        Point clouds: the coordinate reference system the file declares
+        (LAS/LAZ VLRs), ``"EPSG:n"`` when it has a code.
     bit_depth : int or None
         Images: bits per sample (PNG from IHDR, TIFF from BitsPerSample,
         otherwise from the mode).
@@ -144,6 +147,7 @@ class MediaInfo:
     exif_orientation: int | None
     pages: int = 1
     bit_depth: int | None = None
+    crs: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the stable ``inspect --json`` mapping (plain JSON types)."""
@@ -162,6 +166,7 @@ class MediaInfo:
             "exif_orientation": self.exif_orientation,
             "pages": self.pages,
             "bit_depth": self.bit_depth,
+            "crs": self.crs,
             "path": self.path,
         }
 
@@ -254,6 +259,7 @@ def _cloud_info(name: str, header: PointCloudHeader) -> MediaInfo:
         fields=header.fields,
         bounds=header.bounds,
         exif_orientation=None,
+        crs=header.crs,
     )
 
 

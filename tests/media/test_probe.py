@@ -146,7 +146,7 @@ def test_to_json_contract() -> None:
     doc = info.to_json()
     assert list(doc) == [
         "kind", "format", "encoding", "width", "height", "points", "fields", "bounds",
-        "exif_orientation", "pages", "bit_depth", "path",
+        "exif_orientation", "pages", "bit_depth", "crs", "path",
     ]
     assert doc["fields"][:3] == ["X", "Y", "Z"]
     assert set(doc["bounds"]) == {"min", "max"}
@@ -575,3 +575,12 @@ def test_sha256_file_streams_large_files(tmp_path: Path) -> None:
 def test_sha256_missing_file(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match=r"gone\.png: no such file"):
         sha256_file(tmp_path / "gone.png")
+
+
+def test_las_crs_is_read_from_its_vlrs() -> None:
+    """The committed demo tile declares JGD2011 plane rectangular IX in a WKT VLR."""
+    tile = Path(__file__).resolve().parents[2] / "sample_data" / "pointclouds" / "road_tile_000.laz"
+    info = probe(tile)
+    assert info.crs == "EPSG:6677"
+    assert info.to_json()["crs"] == "EPSG:6677"
+    assert probe(DATA / "las" / "simple.las").crs is None  # no CRS records in laspy's sample
