@@ -1,4 +1,8 @@
-"""Media files: what they are, read from their headers."""
+"""Media files: what they are, read from their headers.
+
+Tiled image decoding lives in :mod:`annotator.media.pyramid`, imported on its
+own so that header probes (the CLI's ``import``) don't load tifffile and OpenCV.
+"""
 
 from annotator.media.probe import (
     IMAGE_SUFFIXES,

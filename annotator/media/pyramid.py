@@ -5,7 +5,8 @@ of :data:`TILE` x :data:`TILE` pixels at power-of-two zoom levels.  The canvas
 asks for the tiles it paints, at the level :meth:`ImageSource.level_for_scale`
 picks, from the GUI thread and from a prefetch thread at the same time; tiles
 are kept in an LRU cache bounded in bytes by ``memory_budget``.  A 40,000 x
-40,000 tiled TIFF opens in milliseconds and one screen of it costs a few MB.
+40,000 tiled TIFF opens in about 4 ms, and one 1920 x 1080 screen of it costs
+about 14 MB of peak memory and 35 ms (``benchmarks/bench_big_image.py``).
 
 Geometry
 --------
@@ -27,11 +28,15 @@ levels stored in the file (SubIFDs as tifffile and libvips write them, or the
 following ``NewSubfileType=1`` pages of a GDAL COG) serve the matching
 levels.  Missing levels are built from the level above: tile ``(k, c, r)`` is
 the ``INTER_AREA`` downscale of tiles ``(k-1, 2c..2c+1, 2r..2r+1)``, fetched
-through the cache, so memory stays bounded.  Zooming right out on a
-non-pyramidal image therefore decodes every tile of the file once (about a
-minute for a 40,000 x 40,000 photo-like RGB image on one core, see
-``benchmarks/bench_big_image.py``); ship huge imagery as a pyramidal TIFF
-(COG, or ``tifffile`` ``subifds``) and it costs a few tiles.
+through the cache, so memory stays bounded; the (up to) four tiles of a
+stored level under one coarse tile are decoded in parallel by a small shared
+thread pool.  Zooming right out on a non-pyramidal image therefore decodes
+every tile of the file once: about 10 s for a 40,000 x 40,000 Deflate RGB
+image on the 2-CPU benchmark machine, with at most ``memory_budget`` cached
+meanwhile.  Ship huge imagery as a pyramidal TIFF (COG, or ``tifffile``
+``subifds``) and the same view costs one tile (8 ms).
+When file tiles do not line up with display tiles (strips, 1024 px tiles ...)
+decoded file segments are cached too, within the same budget.
 Compressions: none, Deflate/zlib, PackBits, LZMA (and whatever ``tifffile``
 decodes, e.g. LZW and JPEG when the optional ``imagecodecs`` package is
 installed).  Without ``imagecodecs`` an LZW or JPEG TIFF that fits in memory
@@ -46,13 +51,16 @@ mapped to the stored image and the stored pixels flipped/transposed.
 
 **Everything else is decoded whole by Pillow** (JPEG, PNG, BMP, WebP, and
 TIFFs ``tifffile`` cannot decode), EXIF-rotated, converted to RGBA and kept in
-memory (``width * height * 4`` bytes, not counted in :meth:`cached_bytes`);
-coarse tiles are one ``INTER_AREA`` resize of the level-0 pixels under them.
+memory (``width * height * 4`` bytes, not counted in :meth:`cached_bytes`;
+decoding peaks at about twice that, Pillow's buffer plus ours); coarse tiles
+are one ``INTER_AREA`` resize of the level-0 pixels under them, cached.
+16-bit RGB(A) PNGs are decoded with OpenCV, as Pillow keeps only 8 bits.
 Images whose RGBA decode would exceed :data:`MAX_DECODE_BYTES` (2 GiB, e.g.
 23,000 x 23,000) are refused: "too large to decode in memory; store it as a
-tiled TIFF".  Pillow's decompression-bomb limit is raised, under a lock and
-only while such an image is decoded, to that same limit; while it is raised,
-another thread's ``Image.open`` would see the higher limit.
+tiled TIFF".  Pillow's decompression-bomb limit does not apply: for an image
+above it, ``Image.MAX_IMAGE_PIXELS`` is raised to the image's size under a
+module lock while it decodes (another thread's ``Image.open`` meanwhile would
+see the higher limit).
 
 More than 8 bits per sample
 ---------------------------
@@ -75,6 +83,8 @@ Thread safety
 Each source has one lock around its file handle (seek + read only) and one
 around its cache; decoding and resizing run outside both.  Two threads asking
 for the same tile at once decode it once (the second waits for the first).
+:meth:`ImageSource.close` may race with reads: those reads raise
+:class:`MediaError` ("the image is closed").
 """
 
 from __future__ import annotations
@@ -111,6 +121,7 @@ _STRIP_BYTES: Final = 8 * 2**20         # in-memory conversion works in strips o
 _RANGE_LEVEL_BYTES: Final = 64 * 2**20  # read a whole stored level for the sample range
 _RANGE_SEGMENTS: Final = 16             # else this many level-0 segments
 _MAX_SEGMENT_BYTES: Final = 256 * 2**20  # a strip/tile bigger than this is not read lazily
+_JPEG: Final = frozenset({6, 7, 33007, 34892})   # TIFF compressions that are JPEG
 _PIL_LIMIT_LOCK: Final = threading.Lock()
 _POOL_LOCK: Final = threading.Lock()
 
@@ -603,7 +614,7 @@ def _pil_to_rgba(img: Image.Image) -> U8:
     return out
 
 
-def _read_png16(name: str, orientation: int | None) -> U8:
+def _read_png16(name: str, orientation: object) -> U8:
     """16-bit RGB(A) PNG: Pillow would truncate to 8 bits, so decode with OpenCV."""
     try:
         data = np.fromfile(name, np.uint8)
@@ -620,7 +631,7 @@ def _read_png16(name: str, orientation: int | None) -> U8:
     out: U8 = np.empty((height, width, 4), np.uint8)
     out[..., :3] = scale(colour)
     out[..., 3] = _alpha_u8(values[..., 3]) if values.shape[2] == 4 else 255
-    if orientation and orientation != 1:
+    if orientation in _ORIENT and orientation != 1:
         out = np.ascontiguousarray(_orient(out, orientation))
     return out
 
@@ -638,7 +649,7 @@ def _open_pillow(name: str, fmt: str, memory_budget: int, frame: int,
                 img.seek(frame)
             width, height = img.size
             _check_decode_size(name, width, height)
-            if png16 and img.mode in ("RGB", "RGBA"):
+            if png16 and frame == 0 and img.mode in ("RGB", "RGBA"):
                 orientation = Image.Image.getexif(img).get(_ORIENTATION_TAG)
                 return _MemorySource(name, _read_png16(name, orientation), memory_budget)
             with _pillow_limit(width * height):
@@ -707,8 +718,8 @@ def _page_layout(page: tifffile.TiffPage) -> _Layout | str:
     if photometric in (0, 1):            # min-is-white, min-is-black
         invert = photometric == 0
         kind, colour = ("rgb", (0, 1, 2)) if colours >= 3 else ("grey", (0,))
-    elif photometric == 2 and colours >= 3:
-        kind, colour = "rgb", (0, 1, 2)
+    elif (photometric == 2 or (photometric == 6 and page.compression in _JPEG)) and colours >= 3:
+        kind, colour = "rgb", (0, 1, 2)   # tifffile decodes YCbCr JPEG to RGB
     elif photometric == 3 and samples == 1 and page.colormap is not None:
         cmap = np.asarray(page.colormap)
         if cmap.ndim != 2 or cmap.shape[0] != 3:
@@ -832,7 +843,8 @@ class _TiffSource(ImageSource):
     def _read_raw(self, st: _Stored, rect: _Rect) -> tuple[NDArray[Any], NDArray[np.bool_] | None]:
         """Samples ``layout.channels`` of the stored rectangle (clipped to the page).
 
-        Returns the ``(h, w, channels)`` array and a mask of pixels whose
+        Returns the ``(h, w, channels)`` array (possibly a read-only view of
+        a decoded segment: do not write to it) and a mask of pixels whose
         segment is absent from the file (None when all are present).
         """
         x0, y0, x1, y1 = rect
@@ -970,14 +982,18 @@ class _TiffSource(ImageSource):
         swap = _ORIENT[self._orientation][0]
         logical_w, logical_h = (height, width) if swap else (width, height)
         sx0, sy0, sx1, sy1 = _stored_rect(self._orientation, rect, logical_w, logical_h)
-        # A stored level may be a pixel smaller than ceil(size / 2**level): clip, then pad.
-        cx1, cy1 = min(sx1, st.width), min(sy1, st.height)
-        raw, missing = self._read_raw(st, (sx0, sy0, cx1, cy1))
-        if (cx1, cy1) != (sx1, sy1):
-            pad = ((0, sy1 - cy1), (0, sx1 - cx1))
-            raw = np.pad(raw, (*pad, (0, 0)), mode="edge")
+        if sx1 <= st.width and sy1 <= st.height:
+            raw, missing = self._read_raw(st, (sx0, sy0, sx1, sy1))
+        else:
+            # A stored level may be a pixel or two smaller than ceil(size / 2**level):
+            # read what is there and repeat its last rows / columns.
+            rows = np.minimum(np.arange(sy0, sy1), st.height - 1)
+            cols = np.minimum(np.arange(sx0, sx1), st.width - 1)
+            r0, c0 = int(rows[0]), int(cols[0])
+            raw, missing = self._read_raw(st, (c0, r0, int(cols[-1]) + 1, int(rows[-1]) + 1))
+            raw = raw[rows - r0][:, cols - c0]
             if missing is not None:
-                missing = np.pad(missing, pad, mode="edge")
+                missing = missing[rows - r0][:, cols - c0]
         rgba = self._convert(raw, missing)
         if self._orientation != 1:
             rgba = np.ascontiguousarray(_orient(rgba, self._orientation))
@@ -1076,8 +1092,18 @@ def _tiff_source(name: str, tif: tifffile.TiffFile, memory_budget: int,
                  page: int) -> ImageSource | tuple[str, int, int, int]:
     """The lazy source, or ``(why not, Pillow frame, width, height)`` to fall back."""
     try:
-        tops = [p for p in tif.pages if isinstance(p, tifffile.TiffPage)]
-        mains = [i for i, p in enumerate(tops) if not p.subfiletype & 5]
+        # Parse IFDs only up to the full-resolution page after the one asked for
+        # (a stack may have thousands); reduced pages in between are its overviews.
+        tops: list[tifffile.TiffPage] = []
+        mains: list[int] = []
+        for item in tif.pages:
+            if not isinstance(item, tifffile.TiffPage):
+                continue
+            if not item.subfiletype & 5:      # neither reduced (1) nor a mask (4)
+                if len(mains) > page:
+                    break
+                mains.append(len(tops))
+            tops.append(item)
         if not mains:
             _fail(name, "not a readable TIFF (no image in it)")
         if page >= len(mains):
