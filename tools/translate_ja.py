@@ -112,6 +112,8 @@ JA = {
         "この画像は表示できません:\n%s\n\nD キーで次のアイテムへ進めます。",
     "Too few points: a %s needs %d": "点が足りません: %s には %d 点必要です",
     "Drag to draw a box": "ドラッグして矩形を描いてください",
+    "Large image without overviews: shown at 1:1; press F to fit":
+        "縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示",
 }
 
 

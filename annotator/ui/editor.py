@@ -23,6 +23,7 @@ from annotator.commands import (
     translate,
 )
 from annotator.errors import AnnotatorError
+from annotator.media.pyramid import ImageSource
 from annotator.model import Annotation, Geometry, Item, LabelSchema
 from annotator.shapes import Polygon, Polyline
 from annotator.ui.adapter import ProjectAdapter
@@ -100,9 +101,30 @@ class Editor(QObject):
         else:
             self.scene.set_image(ImageLayer(source, self.loader), source.width, source.height)
         self.refresh()
-        self.view.fit()
+        self.reset_view()
         self.selectionChanged.emit([])
         self.itemOpened.emit(int(item.id or 0))
+
+    def reset_view(self) -> None:
+        """The first view of an item: fit, unless fitting would decode a huge file."""
+        layer = self.scene.image
+        if layer is not None and self._fit_is_costly(layer.source):
+            # Fit would decode the whole file to build its overview; open at
+            # 1:1 on the centre instead (F still fits, building it in the background).
+            self.view.actual_size()
+            self.view.centerOn(layer.source.width / 2, layer.source.height / 2)
+            self.status(self.tr("Large image without overviews: shown at 1:1; press F to fit"))
+        else:
+            self.view.fit()
+
+    def _fit_is_costly(self, source: ImageSource) -> bool:
+        view = self.view.viewport().rect()
+        scale = min(view.width() / source.width, view.height() / source.height)
+        level = source.level_for_scale(min(scale, 1.0))
+        if level == 0 or source.storage == "memory" or level in source.stored_levels:
+            return False
+        columns, rows = source.tile_grid(0)
+        return columns * rows > 1024
 
     def refresh(self) -> None:
         if self.item is None:

@@ -396,7 +396,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown:
             self._shown = True
-            QTimer.singleShot(0, self.canvas.fit)  # the viewport has its real size now
+            QTimer.singleShot(0, self.editor.reset_view)  # the viewport has its real size now
 
     def _my_batch(self) -> int | None:
         for batch in self.project.store.list_batches():
