@@ -61,6 +61,15 @@ __all__ = [
 
 ATTRIBUTE_TYPES = ("enum", "bool", "int", "float", "text")
 
+#: Colours given to classes whose schema entry names none: Okabe and Ito's
+#: palette, told apart by people with any common colour-vision deficiency,
+#: followed by Paul Tol's muted scheme for schemas with more classes.
+DEFAULT_PALETTE = (
+    "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7",
+    "#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677",
+    "#882255", "#aa4499",
+)
+
 
 @dataclass(frozen=True)
 class AttributeSpec:

@@ -21,7 +21,14 @@ from typing import Any
 import yaml
 
 from annotator.errors import SchemaError
-from annotator.model import ATTRIBUTE_TYPES, AttributeSpec, LabelClass, LabelSchema, Rules
+from annotator.model import (
+    ATTRIBUTE_TYPES,
+    DEFAULT_PALETTE,
+    AttributeSpec,
+    LabelClass,
+    LabelSchema,
+    Rules,
+)
 from annotator.shapes import GEOMETRY_KINDS
 
 __all__ = ["load_schema", "parse_schema", "parse_schema_text"]
@@ -174,11 +181,11 @@ def _fits(kind: str, value: Any, values: tuple[str, ...]) -> bool:
     return isinstance(value, str)
 
 
-def _label_class(reader: _Reader, raw: Any, where: str, line: int) -> LabelClass:
+def _label_class(reader: _Reader, raw: Any, where: str, line: int, index: int) -> LabelClass:
     data = reader.mapping(raw, where, line)
     reader.check_keys(data, _CLASS_KEYS, where, line)
     name = reader.text(data, "name", where, line)
-    color = data.get("color")
+    color = data.get("color", DEFAULT_PALETTE[index % len(DEFAULT_PALETTE)])
     if not isinstance(color, str) or not _COLOR.match(color):
         raise reader.fail(f"{where}.color", reader.line_of(data, "color", line),
                           f"{color!r} is not a colour like '#e6194b'")
@@ -254,7 +261,7 @@ def parse_schema(data: Any, source: str = "<schema>") -> LabelSchema:
     seen: set[str] = set()
     for index, raw in enumerate(raw_classes):
         line = reader.line_of(raw_classes, index, classes_line)
-        label_class = _label_class(reader, raw, f"classes[{index}]", line)
+        label_class = _label_class(reader, raw, f"classes[{index}]", line, index)
         if label_class.name in seen:
             raise reader.fail(f"classes[{index}].name", line,
                               f"duplicate class {label_class.name!r}")

@@ -152,6 +152,7 @@ class ShapeItem(QGraphicsItem):
         self.view_scale = 1.0
         self.selected = False
         self.problem = False
+        self._handles: QPolygonF | None = None
         self.setZValue(1000 + annotation.z)
         self.shown = not annotation.hidden
 
@@ -216,15 +217,23 @@ class ShapeItem(QGraphicsItem):
             painter.drawRect(self.path.boundingRect())
 
     def _paint_vertices(self, painter: QPainter, scale: float) -> None:
-        size = Style.vertex_size / max(scale, 1e-9)
-        painter.setPen(QPen(QColor("black"), 0))
-        painter.setBrush(QBrush(self.color if self.is_point else QColor("white")))
-        for x, y in self.annotation.geometry.vertices[:, :2]:
-            rect = QRectF(x - size / 2, y - size / 2, size, size)
-            if self.is_point:
-                painter.drawEllipse(rect)
-            else:
-                painter.drawRect(rect)
+        if self.is_point:
+            size = Style.vertex_size / max(scale, 1e-9)
+            x, y = self.annotation.geometry.vertices[0, :2]
+            painter.setPen(QPen(QColor("black"), 0))
+            painter.setBrush(QBrush(self.color))
+            painter.drawEllipse(QRectF(x - size / 2, y - size / 2, size, size))
+            return
+        # One call per colour, whatever the vertex count: a 20,000-vertex
+        # polygon stays fluid while selected.
+        if self._handles is None:
+            self._handles = _points(self.annotation.geometry.vertices)
+        for color, extra in ((QColor("black"), 2.0), (QColor("white"), 0.0)):
+            pen = QPen(color, Style.vertex_size + extra, Qt.PenStyle.SolidLine,
+                       Qt.PenCapStyle.SquareCap)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawPoints(self._handles)
 
     def vertex_at(self, pos: QPointF) -> int | None:
         """Index of the vertex under ``pos`` (within the handle size), if any."""

@@ -101,3 +101,13 @@ def test_unreadable_and_binary_files(tmp_path: Path) -> None:
         load_schema(binary)
     with pytest.raises(SchemaError, match="expected a mapping"):
         parse_schema_text("- just\n- a list\n", "l.yaml")
+
+
+def test_classes_without_colour_get_the_colour_blind_safe_palette() -> None:
+    from annotator.model import DEFAULT_PALETTE
+
+    text = "name: x\nclasses:\n" + "".join(
+        f"  - {{name: c{i}, kinds: [box]}}\n" for i in range(3))
+    schema = parse_schema_text(text, "p.yaml")
+    assert [c.color for c in schema.classes] == list(DEFAULT_PALETTE[:3])
+    assert len(set(DEFAULT_PALETTE)) == len(DEFAULT_PALETTE)
