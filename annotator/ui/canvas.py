@@ -176,8 +176,7 @@ class ShapeItem(QGraphicsItem):
         return self.path.boundingRect().adjusted(-m, -m, m, m)
 
     def shape(self) -> QPainterPath:
-        if self.closed:
-            return self.path
+        """The fill plus a band along the outline, so a click on the edge hits."""
         stroker = QPainterPathStroker()
         stroker.setWidth(max(Style.vertex_size, 6.0) / self.view_scale)
         return stroker.createStroke(self.path) + self.path

@@ -5,14 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QShowEvent
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QByteArray,
+    QEvent,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QFont,
+    QKeyEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QDockWidget,
     QGraphicsSimpleTextItem,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QWidget,
 )
@@ -218,7 +238,26 @@ class MainWindow(QMainWindow):
         self._action("action_batch_submit", self.tr("Submit this batch for review"),
                      lambda: self._batch("submit"), ("Ctrl+Return",), batch_menu)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Let text and number inputs keep the plain keys that are canvas shortcuts.
+
+        Letters, digits, arrows and Delete are one-key shortcuts on the
+        canvas; typed into an attribute field they belong to the field.
+        """
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            focus = QApplication.focusWidget()
+            plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                             | Qt.KeyboardModifier.AltModifier
+                                             | Qt.KeyboardModifier.MetaModifier)
+            if plain and isinstance(focus, QLineEdit | QAbstractSpinBox | QComboBox):
+                event.accept()
+                return True
+        return super().eventFilter(watched, event)
+
     def _connect(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
         self.adapter.stackChanged.connect(self._update_undo_actions)
         self.adapter.refused.connect(self._on_adapter_refused)
         self.adapter.annotationsChanged.connect(self.items.model.refresh_counts)
@@ -416,9 +455,10 @@ class MainWindow(QMainWindow):
             item_id = int(first.id or 0) if first else None
         if item_id is None:
             return
-        self.open_item(item_id)
+        # Read the saved selection first: opening the item saves an empty one.
         saved = str(self.settings.value(f"{self._place_key()}/selection", "") or "")
         wanted = [int(x) for x in saved.split(",") if x.isdigit()]
+        self.open_item(item_id)
         self.editor.select(wanted)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -426,5 +466,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self._save_place()
         self.settings.sync()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.loader.close()
         super().closeEvent(event)

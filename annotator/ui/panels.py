@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
@@ -156,7 +157,13 @@ class AnnotationPanel(QWidget):
 
 
 class AttributeEditor(QWidget):
-    """Typed inputs for the selected shape's attributes, built from the schema."""
+    """Typed inputs for the selected shape's attributes, built from the schema.
+
+    The inputs are built when the selection (or its class) changes and only
+    refreshed otherwise, and each commit runs after the input's own signal
+    has returned: an edit re-reads the store, and must never delete the very
+    widget that is still delivering its signal.
+    """
 
     def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,63 +174,113 @@ class AttributeEditor(QWidget):
         self.title.setWordWrap(True)
         self.form.addRow(self.title)
         self.inputs: dict[str, QWidget] = {}
+        self._shown: tuple[int, str, bool] | None = None
         editor.selectionChanged.connect(lambda _: self.rebuild())
         editor.adapter.annotationsChanged.connect(lambda _: self.rebuild())
 
-    def rebuild(self) -> None:
+    def _commit(self, name: str, value: object) -> None:
+        QTimer.singleShot(0, lambda: self.editor.set_attribute(name, value))
+
+    def _clear(self) -> None:
         while self.form.rowCount() > 1:
-            self.form.removeRow(1)
+            row = self.form.takeRow(1)
+            for part in (row.labelItem, row.fieldItem):
+                if part is not None and part.widget() is not None:
+                    part.widget().hide()
+                    part.widget().deleteLater()
         self.inputs.clear()
+
+    def rebuild(self) -> None:
         selected = self.editor.selected()
         if len(selected) != 1:
+            self._shown = None
+            self._clear()
             self.title.setText(self.tr("Select one shape to edit its attributes"))
             return
         annotation = selected[0]
+        shape = self.editor.scene.shapes.get(int(annotation.id or 0))
+        locked = shape is not None and self.editor.is_locked(shape)
+        key = (int(annotation.id or 0), annotation.label, locked)
+        if key == self._shown:
+            self._refresh(annotation)
+            return
+        self._shown = key
+        self._clear()
         label_class = self.editor.schema.get(annotation.label)
         self.title.setText(self.tr("%s #%d") % (annotation.label, annotation.id or 0))
         if not label_class.attributes:
             self.form.addRow(QLabel(self.tr("This class has no attributes")))
         for spec in label_class.attributes:
-            widget = self._input(spec, annotation)
-            caption = spec.name + (" *" if spec.required else "")
+            widget = self._input(spec)
             widget.setAccessibleName(spec.name)
             widget.setToolTip(self.tr("Required") if spec.required else "")
-            widget.setEnabled(not self.editor.is_locked(self.editor.scene.shapes[
-                int(annotation.id or 0)]))
+            widget.setEnabled(not locked)
             self.inputs[spec.name] = widget
-            self.form.addRow(caption, widget)
+            self.form.addRow(spec.name + (" *" if spec.required else ""), widget)
+        self._refresh(annotation)
 
-    def _input(self, spec: AttributeSpec, annotation: Annotation) -> QWidget:
-        value = annotation.attributes.get(spec.name, spec.default)
-        commit = self.editor.set_attribute
+    def _refresh(self, annotation: Annotation) -> None:
+        """Show the stored values without emitting edits."""
+        label_class = self.editor.schema.get(annotation.label)
+        for spec in label_class.attributes:
+            widget = self.inputs.get(spec.name)
+            if widget is None or widget.hasFocus():
+                continue  # never overwrite what the user is typing
+            value = annotation.attributes.get(spec.name, spec.default)
+            widget.blockSignals(True)
+            if isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(widget.findData(value), 0))
+            elif isinstance(widget, QCheckBox):
+                widget.setChecked(bool(value))
+            elif isinstance(widget, QSpinBox | QDoubleSpinBox):
+                widget.setValue(value if isinstance(value, int | float) else 0)
+                widget.setProperty("dirty", False)
+            elif isinstance(widget, QLineEdit):
+                widget.setText("" if value is None else str(value))
+                widget.setModified(False)
+            widget.blockSignals(False)
+
+    def _input(self, spec: AttributeSpec) -> QWidget:
+        name = spec.name
         if spec.type == "enum":
             combo = QComboBox()
             combo.addItem("—", None)
             for option in spec.values:
                 combo.addItem(option, option)
-            combo.setCurrentIndex(max(combo.findData(value), 0))
-            combo.activated.connect(lambda _, c=combo, n=spec.name: commit(n, c.currentData()))
+            combo.activated.connect(lambda _: self._commit(name, combo.currentData()))
             return combo
         if spec.type == "bool":
             box = QCheckBox()
-            box.setChecked(bool(value))
-            box.toggled.connect(lambda checked, n=spec.name: commit(n, checked))
+            box.toggled.connect(lambda checked: self._commit(name, checked))
             return box
-        if spec.type == "int":
-            spin = QSpinBox()
-            spin.setRange(-2**31, 2**31 - 1)
-            spin.setValue(int(value or 0))
-            spin.editingFinished.connect(lambda s=spin, n=spec.name: commit(n, s.value()))
+        if spec.type in ("int", "float"):
+            spin: QSpinBox | QDoubleSpinBox
+            if spec.type == "int":
+                spin = QSpinBox()
+                spin.setRange(-2**31, 2**31 - 1)
+            else:
+                spin = QDoubleSpinBox()
+                spin.setRange(-1e12, 1e12)
+                spin.setDecimals(3)
+            # Only a value the user changed is stored: focusing and leaving an
+            # unset field must not write a 0.
+            spin.valueChanged.connect(lambda _: spin.setProperty("dirty", True))
+
+            def finished() -> None:
+                if spin.property("dirty"):
+                    spin.setProperty("dirty", False)
+                    self._commit(name, spin.value())
+
+            spin.editingFinished.connect(finished)
             return spin
-        if spec.type == "float":
-            dspin = QDoubleSpinBox()
-            dspin.setRange(-1e12, 1e12)
-            dspin.setDecimals(3)
-            dspin.setValue(float(value or 0.0))
-            dspin.editingFinished.connect(lambda s=dspin, n=spec.name: commit(n, s.value()))
-            return dspin
-        line = QLineEdit(str(value or ""))
-        line.editingFinished.connect(lambda e=line, n=spec.name: commit(n, e.text()))
+        line = QLineEdit()
+
+        def edited() -> None:
+            if line.isModified():
+                line.setModified(False)
+                self._commit(name, line.text())
+
+        line.editingFinished.connect(edited)
         return line
 
 
