@@ -185,9 +185,10 @@ class AttributeEditor(QWidget):
         while self.form.rowCount() > 1:
             row = self.form.takeRow(1)
             for part in (row.labelItem, row.fieldItem):
-                if part is not None and part.widget() is not None:
-                    part.widget().hide()
-                    part.widget().deleteLater()
+                widget = part.widget() if part is not None else None
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
         self.inputs.clear()
 
     def rebuild(self) -> None:
@@ -232,8 +233,11 @@ class AttributeEditor(QWidget):
                 widget.setCurrentIndex(max(widget.findData(value), 0))
             elif isinstance(widget, QCheckBox):
                 widget.setChecked(bool(value))
-            elif isinstance(widget, QSpinBox | QDoubleSpinBox):
-                widget.setValue(value if isinstance(value, int | float) else 0)
+            elif isinstance(widget, QSpinBox):
+                widget.setValue(int(value) if isinstance(value, int | float) else 0)
+                widget.setProperty("dirty", False)
+            elif isinstance(widget, QDoubleSpinBox):
+                widget.setValue(float(value) if isinstance(value, int | float) else 0.0)
                 widget.setProperty("dirty", False)
             elif isinstance(widget, QLineEdit):
                 widget.setText("" if value is None else str(value))
