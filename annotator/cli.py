@@ -340,11 +340,16 @@ _COMMANDS = {"init", "import", "inspect", "stats", "demo", "gui", "screenshot", 
 
 
 def _default_to_gui(argv: list[str]) -> list[str]:
-    """``annotator PROJECT`` means ``annotator gui PROJECT``."""
+    """``annotator PROJECT`` means ``annotator gui PROJECT``.
+
+    A word that is neither a command nor an existing path is left to argparse,
+    which names it and lists the commands.
+    """
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
         index += 2 if argv[index] == "--user" else 1
-    if index < len(argv) and argv[index] not in _COMMANDS:
+    if (index < len(argv) and argv[index] not in _COMMANDS
+            and (os.sep in argv[index] or os.path.exists(argv[index]))):
         return [*argv[:index], "gui", *argv[index:]]
     return argv
 

@@ -184,6 +184,10 @@ class Editor(QObject):
     def is_locked(self, shape: ShapeItem) -> bool:
         return shape.annotation.locked or shape.annotation.label in self.locked_classes
 
+    def is_editable(self, shape: ShapeItem) -> bool:
+        """Shapes the mouse and keys may change: shown and not locked."""
+        return shape.shown and not self.is_locked(shape)
+
     def status(self, message: str) -> None:
         self.statusMessage.emit(message)
 
@@ -208,7 +212,7 @@ class Editor(QObject):
 
     def selected(self, editable: bool = False) -> list[Annotation]:
         shapes = [self.scene.shapes[i] for i in self.selection if i in self.scene.shapes]
-        return [s.annotation for s in shapes if not (editable and self.is_locked(s))]
+        return [s.annotation for s in shapes if not editable or self.is_editable(s)]
 
     def zoom_to_selection(self) -> None:
         shapes = [self.scene.shapes[i] for i in self.selection if i in self.scene.shapes]

@@ -470,4 +470,5 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.loader.close()
+        self.items.model.close()
         super().closeEvent(event)

@@ -225,7 +225,9 @@ class AttributeEditor(QWidget):
         label_class = self.editor.schema.get(annotation.label)
         for spec in label_class.attributes:
             widget = self.inputs.get(spec.name)
-            if widget is None or widget.hasFocus():
+            if widget is None:
+                continue
+            if widget.hasFocus() and isinstance(widget, QLineEdit | QSpinBox | QDoubleSpinBox):
                 continue  # never overwrite what the user is typing
             value = annotation.attributes.get(spec.name, spec.default)
             widget.blockSignals(True)
@@ -389,6 +391,11 @@ class ItemListModel(QAbstractListModel):
             self._wanted.add(item_id)
             self._pool.start(_ThumbJob(self, item_id, str(self.resolve(item))))
         return None
+
+    def close(self) -> None:
+        """Drop queued thumbnails and wait for the one being made."""
+        self._pool.clear()
+        self._pool.waitForDone()
 
     def _on_thumbnail_ready(self, item_id: int) -> None:
         self._wanted.discard(item_id)

@@ -261,7 +261,7 @@ class SelectTool(Tool):
         extend = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         scene = self.editor.scene
         for item in (scene.shapes.get(i) for i in self.editor.selection):
-            if item is not None and not self.editor.is_locked(item):
+            if item is not None and self.editor.is_editable(item):
                 vertex = item.vertex_at(pos)
                 if vertex is not None and item.annotation.kind != "point":
                     self.target, self.vertex, self.origin = item, vertex, pos
@@ -276,7 +276,7 @@ class SelectTool(Tool):
             self.editor.toggle(item.annotation_id)
         elif item.annotation_id not in self.editor.selection:
             self.editor.select([item.annotation_id])
-        if not self.editor.is_locked(item):
+        if self.editor.is_editable(item):
             self.target, self.vertex, self.origin = item, None, pos
         self.editor.selected_vertex = None
         return True
@@ -298,7 +298,7 @@ class SelectTool(Tool):
         else:
             for annotation_id in self.editor.selection:
                 item = self.editor.scene.shapes.get(annotation_id)
-                if item is not None and not self.editor.is_locked(item):
+                if item is not None and self.editor.is_editable(item):
                     item.setPos(delta)
         return True
 
@@ -317,7 +317,7 @@ class SelectTool(Tool):
         else:
             shapes = [self.editor.scene.shapes[i].annotation for i in self.editor.selection
                       if i in self.editor.scene.shapes
-                      and not self.editor.is_locked(self.editor.scene.shapes[i])]
+                      and self.editor.is_editable(self.editor.scene.shapes[i])]
             for i in self.editor.selection:
                 if i in self.editor.scene.shapes:
                     self.editor.scene.shapes[i].setPos(0, 0)
@@ -328,7 +328,7 @@ class SelectTool(Tool):
     def double_click(self, pos: QPointF, event: QMouseEvent) -> bool:
         for annotation_id in self.editor.selection:
             item = self.editor.scene.shapes.get(annotation_id)
-            if item is None or self.editor.is_locked(item):
+            if item is None or not self.editor.is_editable(item):
                 continue
             after = item.edge_at(pos)
             if after is not None:
