@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AnnotatorError",
     "ConflictError",
+    "FormatError",
     "GeometryError",
     "MediaError",
     "PermissionDenied",
@@ -58,3 +59,7 @@ class WorkflowError(AnnotatorError):
 
 class PermissionDenied(WorkflowError):
     """The user's role or assignment does not allow the action."""
+
+
+class FormatError(AnnotatorError):
+    """An annotation file cannot be read, or an export cannot be written."""

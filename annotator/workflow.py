@@ -69,6 +69,8 @@ def transition(
     assignee: str | None = None,
     reviewer: str | None = None,
     validation_errors: int = 0,
+    validation_warnings: int = 0,
+    warnings_acknowledged: bool = False,
 ) -> tuple[Batch, HistoryEntry]:
     """The batch after ``action`` by ``user``, and the history entry recording it.
 
@@ -108,6 +110,11 @@ def transition(
             f"cannot submit batch {batch.name!r}: validation reports {validation_errors} "
             "error(s); fix them first"
         )
+    if action == "submit" and validation_warnings and not warnings_acknowledged:
+        raise WorkflowError(
+            f"cannot submit batch {batch.name!r} yet: validation reports {validation_warnings} "
+            "warning(s); look at them, then acknowledge them to submit"
+        )
     if action == "reject" and not comment.strip():
         raise WorkflowError(f"cannot reject batch {batch.name!r} without a comment for the "
                             "annotator")
@@ -123,6 +130,9 @@ def transition(
     changes["state"] = target
     changes["updated_at"] = at
     entry_comment = comment
+    if action == "submit" and validation_warnings:
+        entry_comment = " ".join(
+            p for p in [f"acknowledged {validation_warnings} warning(s)", comment] if p)
     if action == "assign":
         people = [f"assignee={changes['assignee']}" if "assignee" in changes else "",
                   f"reviewer={changes['reviewer']}" if "reviewer" in changes else ""]

@@ -40,6 +40,10 @@ class Backend(ABC):
     def begin(self, connection: Any) -> None:
         """Start a write transaction."""
 
+    def begin_read(self, connection: Any) -> None:
+        """Start a read-only transaction that sees one consistent snapshot."""
+        connection.execute("BEGIN")
+
     def sql(self, statement: str) -> str:
         """Translate a portable statement (``?`` placeholders) for this engine."""
         return statement

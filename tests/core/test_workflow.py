@@ -65,6 +65,16 @@ def test_submit_refused_while_validation_has_errors() -> None:
         transition(_batch(BatchState.IN_PROGRESS), "submit", ANN, "t", validation_errors=3)
 
 
+def test_submit_with_warnings_needs_an_acknowledgement_which_history_records() -> None:
+    batch = _batch(BatchState.IN_PROGRESS)
+    with pytest.raises(WorkflowError, match="2 warning"):
+        transition(batch, "submit", ANN, "t", validation_warnings=2)
+    submitted, entry = transition(batch, "submit", ANN, "t", comment="done",
+                                  validation_warnings=2, warnings_acknowledged=True)
+    assert submitted.state is BatchState.SUBMITTED
+    assert entry.comment == "acknowledged 2 warning(s) done"
+
+
 def test_reject_needs_a_comment_and_start_needs_an_assignee() -> None:
     with pytest.raises(WorkflowError, match="without a comment"):
         transition(_batch(BatchState.SUBMITTED), "reject", REV, "t", comment="  ")
