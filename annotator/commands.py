@@ -28,6 +28,7 @@ __all__ = [
     "ChangeAnnotations",
     "Command",
     "CommandStack",
+    "CompositeCommand",
     "DeleteAnnotations",
     "EditStore",
     "change_attributes",
@@ -234,14 +235,54 @@ class ChangeAnnotations(Command):
                    data.get("merge_key"))
 
 
+class CompositeCommand(Command):
+    """Several commands as one undo step: applied in order, reverted in reverse.
+
+    For an edit that changes some shapes and adds or deletes others, such as
+    splitting a polygon into its parts.
+    """
+
+    type = "composite"
+
+    def __init__(self, commands: Sequence[Command], label: str) -> None:
+        if not commands:
+            raise ValueError("a composite needs at least one command")
+        self.commands, self.label = tuple(commands), label
+
+    def apply(self, store: EditStore) -> None:
+        for command in self.commands:
+            command.apply(store)
+
+    def revert(self, store: EditStore) -> None:
+        for command in reversed(self.commands):
+            command.revert(store)
+
+    def written(self) -> Sequence[Annotation]:
+        return [a for command in self.commands for a in command.written()]
+
+    def item_ids(self) -> set[int]:
+        return {item for command in self.commands for item in command.item_ids()}
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"type": self.type, "label": self.label,
+                "commands": [command.to_payload() for command in self.commands]}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> CompositeCommand:
+        return cls([_from_data(part) for part in data["commands"]], data["label"])
+
+
 _COMMANDS: dict[str, Any] = {
-    c.type: c for c in (AddAnnotations, DeleteAnnotations, ChangeAnnotations)
+    c.type: c for c in (AddAnnotations, DeleteAnnotations, ChangeAnnotations, CompositeCommand)
 }
 
 
-def command_from_payload(text: str) -> Command:
-    data = json.loads(text)
+def _from_data(data: Mapping[str, Any]) -> Command:
     return _COMMANDS[data["type"]].from_payload(data)  # type: ignore[no-any-return]
+
+
+def command_from_payload(text: str) -> Command:
+    return _from_data(json.loads(text))
 
 
 # -- ready-made changes ----------------------------------------------------------
