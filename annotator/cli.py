@@ -50,14 +50,79 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from annotator.exchange import import_annotations
     from annotator.progress import TerminalProgress
 
+    if not args.paths and not args.annotations:
+        raise AnnotatorError("import: give media PATHs, --annotations FORMAT:PATH, or both")
+    if args.replace and not args.annotations:
+        raise AnnotatorError("import: --replace goes with --annotations")
+    sources = [_format_and_path(text) for text in args.annotations]
     with _open(args) as project:
-        bar = TerminalProgress("reading media")
-        report = project.import_media(args.paths, progress=bar)
-        bar.finish()
-    print(f"added {len(report.added)} item(s); {len(report.skipped_existing)} already in the "
-          f"project; {len(report.ignored)} file(s) of other types ignored")
+        if args.paths:
+            bar = TerminalProgress("reading media")
+            report = project.import_media(args.paths, progress=bar)
+            bar.finish()
+            print(f"added {len(report.added)} item(s); {len(report.skipped_existing)} already "
+                  f"in the project; {len(report.ignored)} file(s) of other types ignored")
+        for format_id, path in sources:
+            summary = import_annotations(project, format_id, path, replace=args.replace)
+            for problem in summary.problems:
+                print(f"note: {problem}", file=sys.stderr)
+            replaced = f"; replaced {summary.replaced}" if args.replace else ""
+            print(f"imported {summary.total} annotation(s) on {summary.images} item(s) from "
+                  f"{path} ({format_id}){replaced}")
+    return 0
+
+
+def _format_and_path(text: str) -> tuple[str, str]:
+    format_id, sep, path = text.partition(":")
+    if not sep or not format_id or not path:
+        raise AnnotatorError(f"--annotations {text!r}: write it as FORMAT:PATH, like "
+                             "coco:annotations.json")
+    return format_id, path
+
+
+# -- validate / export --------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from annotator.geometry import error_count, warning_count
+
+    with _open(args) as project:
+        findings = project.validate(args.batch)
+        names = {}
+        if not args.json:
+            for finding in findings:
+                if finding.item_id not in names:
+                    names[finding.item_id] = project.store.get_item(finding.item_id).path
+    if args.json:
+        _print_json([f.to_json() for f in findings])
+    else:
+        for finding in findings:
+            print(f"{names[finding.item_id]}: {finding.severity}: {finding.message} "
+                  f"[{finding.rule}]")
+        print(f"{error_count(findings)} error(s), {warning_count(findings)} warning(s)")
+    return 1 if error_count(findings) else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from annotator.exchange import export
+
+    with _open(args) as project:
+        delivery = export(project, args.format, args.out, batch=args.batch,
+                          accepted_only=args.accepted_only, copy_media=args.with_media)
+    report = delivery.report
+    validation = delivery.manifest["validation"]
+    print(f"wrote {sum(report.written.values())} annotation(s) on {report.images} image(s) "
+          f"as {args.format} to {delivery.out}")
+    if report.skipped:
+        kinds = sorted({f"{s.kind}" for s in report.skipped})
+        print(f"skipped {len(report.skipped)} annotation(s) the format cannot hold "
+              f"({', '.join(kinds)}); see report.json")
+    if validation["errors"] or validation["warnings"]:
+        print(f"validation: {validation['errors']} error(s), {validation['warnings']} "
+              "warning(s); see validation.html")
     return 0
 
 
@@ -148,7 +213,9 @@ def cmd_batch_assign(args: argparse.Namespace) -> int:
 
 def cmd_batch_transition(args: argparse.Namespace) -> int:
     with _open(args) as project:
-        batch = project.batch_action(args.batch, args.action, args.comment)
+        batch = project.batch_action(args.batch, args.action, args.comment,
+                                     acknowledge_warnings=getattr(args, "acknowledge_warnings",
+                                                                  False))
     print(f"batch {batch.name!r} is now {batch.state.value}")
     return 0
 
@@ -261,9 +328,30 @@ def _parser() -> argparse.ArgumentParser:
                      help="a folder media may be imported from (repeatable); "
                           "without any, files may come from anywhere")
 
-    sub = add("import", cmd_import, "register media files (folders are searched recursively)")
+    sub = add("import", cmd_import,
+              "register media files (folders are searched recursively) and/or annotations")
     sub.add_argument("project")
-    sub.add_argument("paths", nargs="+", metavar="PATH")
+    sub.add_argument("paths", nargs="*", metavar="PATH")
+    sub.add_argument("--annotations", action="append", default=[], metavar="FORMAT:PATH",
+                     help="annotations to add, like coco:instances.json (repeatable)")
+    sub.add_argument("--replace", action="store_true",
+                     help="the imported annotations replace those of the items they cover")
+
+    sub = add("validate", cmd_validate,
+              "check every shape against the schema's rules (exit 1 when errors)")
+    sub.add_argument("project")
+    sub.add_argument("--batch", help="batch id or name (default: the whole project)")
+    sub.add_argument("--json", action="store_true")
+
+    sub = add("export", cmd_export, "write a deliverable folder in an exchange format (lead)")
+    sub.add_argument("project")
+    sub.add_argument("--format", required=True, help="coco, yolo, yolo_obb, voc, labelme, cvat")
+    sub.add_argument("--out", required=True, help="new folder to write")
+    sub.add_argument("--accepted-only", action="store_true",
+                     help="only items of accepted batches")
+    sub.add_argument("--batch", help="batch id or name")
+    sub.add_argument("--with-media", action="store_true",
+                     help="copy the media files into images/ too")
 
     sub = add("inspect", cmd_inspect, "what a media file is: kind, size, points, fields, bounds")
     sub.add_argument("path")
@@ -319,6 +407,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("project")
         sub.add_argument("batch", help="batch id or name")
         sub.add_argument("--comment", "-m", default="")
+        if action == "submit":
+            sub.add_argument("--acknowledge-warnings", action="store_true",
+                             help="submit although validation reports warnings")
     sub = add("history", cmd_batch_history, "who moved a batch when", actions)
     sub.add_argument("project")
     sub.add_argument("batch", help="batch id or name")
@@ -336,7 +427,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"init", "import", "inspect", "stats", "demo", "gui", "screenshot", "batch", "user"}
+_COMMANDS = {"init", "import", "inspect", "stats", "demo", "gui", "screenshot", "batch", "user",
+             "validate", "export"}
 
 
 def _default_to_gui(argv: list[str]) -> list[str]:

@@ -17,8 +17,18 @@ from pathlib import Path
 
 from annotator.commands import Command, CommandStack
 from annotator.errors import AnnotatorError, MediaError, ProjectError, StoreError
+from annotator.geometry import Finding, error_count, validate_items, warning_count
 from annotator.media import IMAGE_SUFFIXES, POINTCLOUD_SUFFIXES, MediaInfo, probe, sha256_file
-from annotator.model import Batch, BatchState, HistoryEntry, Item, LabelSchema, Role, User
+from annotator.model import (
+    Annotation,
+    Batch,
+    BatchState,
+    HistoryEntry,
+    Item,
+    LabelSchema,
+    Role,
+    User,
+)
 from annotator.store import DB_FILE, SqlStore, create_project, now, open_project
 from annotator.workflow import check_edit, require_lead, transition
 
@@ -243,14 +253,24 @@ class Project:
         comment: str = "",
         assignee: str | None = None,
         reviewer: str | None = None,
-        validation_errors: int = 0,
+        acknowledge_warnings: bool = False,
     ) -> Batch:
-        """Move a batch through the workflow; the history entry is written with it."""
+        """Move a batch through the workflow; the history entry is written with it.
+
+        A submit runs validation over the batch first (inside the same
+        transaction, so nobody edits between the check and the move): errors
+        refuse it, warnings need ``acknowledge_warnings``.
+        """
         with self.store.transaction():
             batch = self.store.get_batch(key)
+            errors = warnings = 0
+            if action == "submit":
+                findings = self.validate(batch.id)
+                errors, warnings = error_count(findings), warning_count(findings)
             updated, entry = transition(
                 batch, action, self.user, now(), comment, assignee=assignee, reviewer=reviewer,
-                validation_errors=validation_errors,
+                validation_errors=errors, validation_warnings=warnings,
+                warnings_acknowledged=acknowledge_warnings,
             )
             if reviewer:
                 person = self.store.ensure_user(reviewer, Role.REVIEWER)
@@ -258,6 +278,22 @@ class Project:
                     raise StoreError(f"{reviewer} is an annotator; make them a reviewer first "
                                      "('annotator user add PROJECT NAME --role reviewer')")
             return self.store.save_batch(updated, entry)
+
+    # -- validation ------------------------------------------------------------
+
+    def entries(self, batch_id: int | None = None, batch_state: str | None = None,
+                ) -> Iterator[tuple[Item, list[Annotation]]]:
+        """Items with their annotations, a page at a time, in id order."""
+        for items in self.store.iter_items(batch_id, batch_state):
+            found = self.store.annotations_for_items([int(i.id or 0) for i in items])
+            for item in items:
+                yield item, found[int(item.id or 0)]
+
+    def validate(self, batch: int | str | None = None) -> list[Finding]:
+        """Every finding of the validation rules, for one batch or the whole project."""
+        batch_id = None if batch is None else self.store.get_batch(batch).id
+        with self.store.snapshot():
+            return validate_items(self.schema, self.entries(batch_id))
 
     def set_role(self, name: str, role: Role) -> User:
         require_lead(self.user, "change roles")

@@ -15,6 +15,24 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    "Problems": "問題",
+    "Problem count": "問題の数",
+    "%s (open)": "%s（表示中）",
+    "batch": "バッチ",
+    "item": "アイテム",
+    "In this %s: %d error(s), %d warning(s)": "この%s: エラー %d 件、警告 %d 件",
+    "Repair: keep the largest part": "修正: 最大の部分を残す",
+    "Repair: split into parts": "修正: 部分ごとに分割",
+    "Repair: clip to the image": "修正: 画像の範囲に切り取る",
+    "Repair: drop duplicate vertices": "修正: 重複した頂点を削除",
+    "Next problem": "次の問題",
+    "Previous problem": "前の問題",
+    "No problems": "問題はありません",
+    "Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)":
+        "バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）",
+    "Submit with warnings?": "警告があるまま提出しますか？",
+    "Batch %s: validation reports %d warning(s). Submit anyway?":
+        "バッチ %s: 警告が %d 件あります。このまま提出しますか？",
     "Shapes of this item": "このアイテムの図形",
     "(hidden)": "（非表示）",
     "(locked)": "（ロック）",

@@ -66,9 +66,11 @@ class ProjectAdapter(QObject):
             self.refused.emit(str(exc))
             return None
 
-    def batch_action(self, batch_id: int, action: str, comment: str = "") -> Batch | None:
+    def batch_action(self, batch_id: int, action: str, comment: str = "",
+                     acknowledge_warnings: bool = False) -> Batch | None:
         try:
-            batch = self.project.batch_action(batch_id, action, comment)
+            batch = self.project.batch_action(batch_id, action, comment,
+                                              acknowledge_warnings=acknowledge_warnings)
         except AnnotatorError as exc:
             self.refused.emit(str(exc))
             return None

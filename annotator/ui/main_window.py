@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QWidget,
 )
 
@@ -44,6 +45,7 @@ from annotator.ui.adapter import ProjectAdapter
 from annotator.ui.canvas import CanvasView, Style
 from annotator.ui.editor import Editor
 from annotator.ui.panels import AnnotationPanel, AttributeEditor, ItemPanel, LabelPanel
+from annotator.ui.problems import ProblemPanel
 from annotator.ui.tiles import TileLoader
 
 __all__ = ["MainWindow"]
@@ -109,6 +111,9 @@ class MainWindow(QMainWindow):
         self._dock(self.tr("Shapes"), "dockShapes", self.shapes, right)
         self._dock(self.tr("Attributes"), "dockAttributes", self.attributes, right)
         self._dock(self.tr("Items"), "dockItems", self.items, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.problems = ProblemPanel(self.editor)
+        self.problems_dock = self._dock(self.tr("Problems"), "dockProblems", self.problems,
+                                        Qt.DockWidgetArea.LeftDockWidgetArea)
 
     def _build_status(self) -> None:
         bar = self.statusBar()
@@ -237,6 +242,11 @@ class MainWindow(QMainWindow):
                      lambda: self._batch("start"), (), batch_menu)
         self._action("action_batch_submit", self.tr("Submit this batch for review"),
                      lambda: self._batch("submit"), ("Ctrl+Return",), batch_menu)
+        batch_menu.addSeparator()
+        self._action("action_next_problem", self.tr("Next problem"),
+                     lambda: self.step_problem(1), ("F8",), batch_menu)
+        self._action("action_prev_problem", self.tr("Previous problem"),
+                     lambda: self.step_problem(-1), ("Shift+F8",), batch_menu)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Let text and number inputs keep the plain keys that are canvas shortcuts.
@@ -272,6 +282,7 @@ class MainWindow(QMainWindow):
             lambda p: self.cursor_label.setText(f"x {p.x():.1f}  y {p.y():.1f}"))
         self.loader.tileReady.connect(lambda _: self.canvas.viewport().update())
         self.items.itemActivated.connect(self.open_item)
+        self.problems.problemActivated.connect(self.show_problem)
         self._update_undo_actions()
 
     # -- items -------------------------------------------------------------------------
@@ -332,6 +343,31 @@ class MainWindow(QMainWindow):
         if self.editor.selection:
             self.editor.change_class(name)
 
+    def show_problem(self, item_id: int, annotation_id: int) -> None:
+        if self.item is None or self.item.id != item_id:
+            self.open_item(item_id)
+        found = [f for f in self.problems.findings.get(item_id, [])
+                 if (f.annotation_id or 0) == annotation_id]
+        if found:
+            self.problems.go_to(found[0])
+
+    def step_problem(self, delta: int) -> None:
+        """Go to the next (or previous) finding of the batch, across items."""
+        ordered = [f for item_id in sorted(self.problems.findings)
+                   for f in self.problems.findings[item_id]]
+        if not ordered:
+            self.statusBar().showMessage(self.tr("No problems"), 4000)
+            return
+        current = (int(self.item.id or 0) if self.item else 0,
+                   self.editor.selection[0] if self.editor.selection else 0)
+        keys = [(f.item_id, f.annotation_id or 0) for f in ordered]
+        if delta > 0:
+            index = next((i for i, k in enumerate(keys) if k > current), 0)
+        else:
+            index = next((i for i in reversed(range(len(keys))) if keys[i] < current),
+                         len(keys) - 1)
+        self.show_problem(*keys[index])
+
     def _batch(self, action: str) -> None:
         if self.item is None:
             return
@@ -339,7 +375,33 @@ class MainWindow(QMainWindow):
         if batch is None:
             self._on_adapter_refused(self.tr("This item is in no batch"))
             return
-        done = self.adapter.batch_action(int(batch.id or 0), action)
+        acknowledge = False
+        if action == "submit":
+            try:
+                findings = self.project.validate(batch.id)
+            except AnnotatorError as exc:
+                self._on_adapter_refused(str(exc))
+                return
+            errors = sum(f.severity == "error" for f in findings)
+            warnings = len(findings) - errors
+            if errors:
+                self.problems_dock.show()
+                self.problems_dock.raise_()
+                self._on_adapter_refused(self.tr(
+                    "Batch %s has %d error(s); fix them before submitting (F8 goes to the "
+                    "next one)") % (batch.name, errors))
+                return
+            if warnings:
+                answer = QMessageBox.question(
+                    self, self.tr("Submit with warnings?"),
+                    self.tr("Batch %s: validation reports %d warning(s). Submit anyway?")
+                    % (batch.name, warnings))
+                if answer != QMessageBox.StandardButton.Yes:
+                    self.problems_dock.show()
+                    return
+                acknowledge = True
+        done = self.adapter.batch_action(int(batch.id or 0), action,
+                                         acknowledge_warnings=acknowledge)
         if done is not None:
             self.statusBar().showMessage(self.tr("Batch %s is now %s") % (
                 done.name, done.state.value), 6000)

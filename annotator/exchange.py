@@ -1,0 +1,227 @@
+"""Moving annotations between a project and exchange formats.
+
+``export`` turns a selection of the project (a batch, the accepted work)
+into a :class:`~annotator.formats.base.ProjectView`, validates it and writes
+a deliverable folder; ``import_annotations`` reads a file with a format's
+reader, maps its images to the project's items and adds its shapes as one
+undoable edit, all or nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from annotator.commands import AddAnnotations, DeleteAnnotations
+from annotator.errors import FormatError
+from annotator.formats import (
+    ExportItem,
+    ImportContext,
+    ImportResult,
+    ProjectView,
+    get_format,
+)
+from annotator.formats.deliverable import Delivery, write_deliverable
+from annotator.geometry import validate_items
+from annotator.model import Annotation, BatchState, Item
+from annotator.project import Project
+from annotator.workflow import require_lead
+
+__all__ = [
+    "ImportSummary",
+    "ItemIndex",
+    "export",
+    "export_view",
+    "file_name",
+    "import_annotations",
+]
+
+
+def file_name(item: Item, roots: list[Path]) -> str:
+    """The name an item has in an export, relative to the images folder.
+
+    Items inside the project keep their project path ("media/a.jpg"); items
+    under one of the project's media folders are named relative to it; any
+    other file by its base name.
+    """
+    path = item.path
+    if not PurePosixPath(path).is_absolute() and ":" not in path[:3]:
+        return path
+    absolute = Path(path)
+    for root in roots:
+        if absolute.is_relative_to(root):
+            return absolute.relative_to(root).as_posix()
+    return absolute.name
+
+
+def _selection(project: Project, batch: int | str | None, accepted_only: bool,
+               ) -> tuple[int | None, str | None]:
+    batch_id = None
+    if batch is not None:
+        chosen = project.store.get_batch(batch)
+        batch_id = chosen.id
+        if accepted_only and chosen.state is not BatchState.ACCEPTED:
+            raise FormatError(f"batch {chosen.name!r} is {chosen.state.value}, not accepted; "
+                              "drop --accepted-only or accept it first")
+    state = BatchState.ACCEPTED.value if accepted_only else None
+    if project.store.count_items(batch_id, state) == 0:
+        what = "accepted items" if accepted_only else "items"
+        raise FormatError(f"nothing to export: the selection holds no {what}")
+    return batch_id, state
+
+
+def export_view(project: Project, batch: int | str | None = None,
+                accepted_only: bool = False) -> ProjectView:
+    """The selected items and their annotations, read page by page on each pass."""
+    batch_id, state = _selection(project, batch, accepted_only)
+    count = project.store.count_items(batch_id, state)
+
+    def source() -> Iterator[ExportItem]:
+        roots = project.media_roots()
+        for items in project.store.iter_items(batch_id, state):
+            found = project.store.annotations_for_items([int(i.id or 0) for i in items])
+            for item in items:
+                yield ExportItem(item, file_name(item, roots), tuple(found[int(item.id or 0)]))
+
+    return ProjectView(project.schema, source, count)
+
+
+def export(project: Project, format_id: str, out: str | os.PathLike[str], *,
+           batch: int | str | None = None, accepted_only: bool = False,
+           copy_media: bool = False) -> Delivery:
+    """Write a deliverable folder (a lead's job): format files, manifest, reports."""
+    require_lead(project.user, "export")
+    spec = get_format(format_id)
+    with project.store.snapshot():
+        view = export_view(project, batch, accepted_only)
+        names: dict[int, str] = {}
+        items: list[tuple[Item, list[Annotation]]] = []
+        for export_item in view.items():
+            names[int(export_item.item.id or 0)] = export_item.file_name
+            items.append((export_item.item, list(export_item.annotations)))
+        findings = validate_items(project.schema, items)
+        del items
+
+        def copy(images: Path) -> int:
+            copied = 0
+            for export_item in view.items():
+                source = project.resolve(export_item.item)
+                target = images / export_item.file_name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    shutil.copyfile(source, target)
+                except OSError as exc:
+                    raise FormatError(f"{source}: cannot copy into the deliverable "
+                                      f"({exc.strerror or exc}); nothing was written") from None
+                copied += 1
+            return copied
+
+        selection = {"batch": batch, "accepted_only": accepted_only, "media": copy_media}
+        return write_deliverable(view, spec, Path(out), findings=findings, names=names,
+                                 selection=selection, copy_media=copy if copy_media else None)
+
+
+class ItemIndex:
+    """Finds the item an imported file name means: its path, else a unique base name."""
+
+    def __init__(self, items: list[Item], roots: list[Path]) -> None:
+        self.by_path = {i.path: i for i in items}
+        self.by_name = {file_name(i, roots): i for i in items}
+        self.by_base: dict[str, list[Item]] = {}
+        for item in items:
+            self.by_base.setdefault(PurePosixPath(item.path.replace("\\", "/")).name,
+                                    []).append(item)
+
+    def lookup(self, name: str) -> Item | None:
+        found = self.by_path.get(name) or self.by_name.get(name)
+        if found is not None:
+            return found
+        candidates = self.by_base.get(PurePosixPath(name).name, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+
+@dataclass
+class ImportSummary:
+    format: str
+    images: int = 0
+    added: Counter[str] = field(default_factory=Counter)
+    replaced: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.added.values())
+
+
+def _all_items(project: Project) -> list[Item]:
+    return [item for page in project.store.iter_items() for item in page]
+
+
+def import_annotations(project: Project, format_id: str, path: str | os.PathLike[str], *,
+                       replace: bool = False) -> ImportSummary:
+    """Add the shapes of an annotation file to the project as one edit, or nothing."""
+    spec = get_format(format_id)
+    source = Path(path)
+    if not source.exists():
+        raise FormatError(f"{source}: no such file or folder")
+    index = ItemIndex(_all_items(project), project.media_roots())
+    result = spec.read(source, ImportContext(project.schema, index.lookup))
+    additions, covered = _annotations(project, result, index)
+    summary = ImportSummary(spec.id, len(covered), Counter(a.label for a in additions),
+                            problems=list(result.problems))
+    if not additions and not replace:
+        return summary
+    with project.store.transaction():
+        if replace:
+            old = [a for found in project.store.annotations_for_items(sorted(covered)).values()
+                   for a in found]
+            summary.replaced = len(old)
+            if old:
+                project.stack.push(DeleteAnnotations(
+                    old, f"Replace {len(old)} annotation(s) before importing {spec.id}"))
+        if additions:
+            project.stack.push(AddAnnotations(
+                additions, f"Import {len(additions)} annotation(s) from {spec.id}"))
+    return summary
+
+
+def _annotations(project: Project, result: ImportResult, index: ItemIndex,
+                 ) -> tuple[list[Annotation], set[int]]:
+    """Imported shapes as new annotations; every image must be a known item, every class known."""
+    schema = project.schema
+    missing = sorted({i.file_name for i in result.images if index.lookup(i.file_name) is None})
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                          else "")
+        raise FormatError(f"{result.format} import: {len(missing)} image(s) are not in the "
+                          f"project: {shown}; import the media first; nothing was imported")
+    unknown = sorted({s.label for i in result.images for s in i.shapes} - set(schema.names))
+    if unknown:
+        raise FormatError(f"{result.format} import: classes not in the schema: "
+                          f"{', '.join(unknown)}; nothing was imported")
+    additions: list[Annotation] = []
+    covered: set[int] = set()
+    for image in result.images:
+        item = index.lookup(image.file_name)
+        assert item is not None
+        _check_size(result.format, image.file_name, image.width, image.height, item)
+        covered.add(int(item.id or 0))
+        for shape in image.shapes:
+            attributes = {**schema.get(shape.label).default_attributes(), **shape.attributes}
+            additions.append(Annotation(None, int(item.id or 0), shape.label, shape.geometry,
+                                        attributes=attributes, author=project.user.name))
+    return additions, covered
+
+
+def _check_size(format_id: str, name: str, width: int | None, height: int | None,
+                item: Item) -> None:
+    if width is None or height is None or item.width is None or item.height is None:
+        return
+    if (width, height) != (item.width, item.height):
+        raise FormatError(f"{format_id} import: {name} is {width}x{height} in the file but "
+                          f"{item.width}x{item.height} in the project (after EXIF rotation); "
+                          "the shapes would land in the wrong place; nothing was imported")
