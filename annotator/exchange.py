@@ -58,7 +58,7 @@ def file_name(item: Item, roots: list[Path]) -> str:
     return absolute.name
 
 
-def _selection(project: Project, batch: int | str | None, accepted_only: bool,
+def _selection(project: Project, batch: int | str | None, accepted_only: bool, media: str,
                ) -> tuple[int | None, str | None]:
     batch_id = None
     if batch is not None:
@@ -68,21 +68,25 @@ def _selection(project: Project, batch: int | str | None, accepted_only: bool,
             raise FormatError(f"batch {chosen.name!r} is {chosen.state.value}, not accepted; "
                               "drop --accepted-only or accept it first")
     state = BatchState.ACCEPTED.value if accepted_only else None
-    if project.store.count_items(batch_id, state) == 0:
-        what = "accepted items" if accepted_only else "items"
+    if project.store.count_items(batch_id, state, media) == 0:
+        what = f"accepted {media} items" if accepted_only else f"{media} items"
         raise FormatError(f"nothing to export: the selection holds no {what}")
     return batch_id, state
 
 
 def export_view(project: Project, batch: int | str | None = None,
-                accepted_only: bool = False) -> ProjectView:
-    """The selected items and their annotations, read page by page on each pass."""
-    batch_id, state = _selection(project, batch, accepted_only)
-    count = project.store.count_items(batch_id, state)
+                accepted_only: bool = False, media: str = "image") -> ProjectView:
+    """The selected items of one kind with their annotations, read page by page on each pass.
+
+    Image formats get the image items of the selection; point-cloud tiles are
+    for the 3D formats.
+    """
+    batch_id, state = _selection(project, batch, accepted_only, media)
+    count = project.store.count_items(batch_id, state, media)
 
     def source() -> Iterator[ExportItem]:
         roots = project.media_roots()
-        for items in project.store.iter_items(batch_id, state):
+        for items in project.store.iter_items(batch_id, state, kind=media):
             found = project.store.annotations_for_items([int(i.id or 0) for i in items])
             for item in items:
                 yield ExportItem(item, file_name(item, roots), tuple(found[int(item.id or 0)]))
@@ -97,7 +101,7 @@ def export(project: Project, format_id: str, out: str | os.PathLike[str], *,
     require_lead(project.user, "export")
     spec = get_format(format_id)
     with project.store.snapshot():
-        view = export_view(project, batch, accepted_only)
+        view = export_view(project, batch, accepted_only, spec.media)
         names: dict[int, str] = {}
         items: list[tuple[Item, list[Annotation]]] = []
         for export_item in view.items():

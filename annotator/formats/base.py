@@ -244,6 +244,8 @@ class FormatSpec:
     detect: Callable[[Path], bool]
     kinds: frozenset[str]
     extensions: tuple[str, ...] = ()
+    #: the item kind the format annotates: "image" or "pointcloud"
+    media: str = "image"
 
 
 # -- guards for readers ----------------------------------------------------------------------

@@ -380,9 +380,11 @@ class SqlStore:
         return [self._item(r) for r in rows]
 
     def iter_items(self, batch_id: int | None = None, batch_state: str | None = None,
-                   page: int = 1000) -> Iterator[list[Item]]:
+                   page: int = 1000, kind: str | None = None) -> Iterator[list[Item]]:
         """Every selected item in id order, a page at a time (keyset paging: no OFFSET scan)."""
         source, params = self._item_filter(batch_id, batch_state)
+        if kind is not None:
+            source, params = source + " AND i.kind = ?", [*params, kind]
         columns = ", ".join("i." + c for c in _ITEM_COLUMNS.split(", "))
         after = 0
         while True:
@@ -394,8 +396,11 @@ class SqlStore:
             after = int(items[-1].id or 0)
             yield items
 
-    def count_items(self, batch_id: int | None = None, batch_state: str | None = None) -> int:
+    def count_items(self, batch_id: int | None = None, batch_state: str | None = None,
+                    kind: str | None = None) -> int:
         source, params = self._item_filter(batch_id, batch_state)
+        if kind is not None:
+            source, params = source + " AND i.kind = ?", [*params, kind]
         return int(self._one(f"SELECT COUNT(*) {source}", params)[0])
 
     def item_position(self, item_id: int, batch_id: int | None = None,

@@ -135,7 +135,7 @@ def test_accepted_only_exports_accepted_batches_only(run, refused, project: Path
                                                      tmp_path: Path) -> None:
     add(project, good_shapes())
     refused(run("export", project, "--format", "coco", "--out", tmp_path / "none",
-                "--accepted-only"), "no accepted items")
+                "--accepted-only"), "no accepted image items")
     assert not (tmp_path / "none").exists()
     assert run("batch", "create", project, "first", "--items", "1",
                "--assign", "lead").returncode == 0
@@ -161,6 +161,15 @@ def test_export_refuses_a_non_empty_folder_and_non_leads(run, refused, project: 
     refused(run("export", project, "--format", "nope", "--out", tmp_path / "y"),
             "unknown format", "coco")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_image_formats_leave_point_cloud_tiles_out(run, project: Path, tmp_path: Path) -> None:
+    cloud = next((Path(__file__).parents[1] / "data" / "pcd").glob("*.pcd"))
+    assert run("import", project, cloud).returncode == 0
+    out = tmp_path / "images_only"
+    assert run("export", project, "--format", "coco", "--out", out).returncode == 0
+    coco = json.loads((out / "annotations.json").read_text())
+    assert [i["file_name"] for i in coco["images"]] == ["a.jpg", "b.png", "c.jpg"]
 
 
 def test_export_with_media_copies_the_images(run, project: Path, tmp_path: Path) -> None:
