@@ -46,6 +46,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from machine import machine_state  # benchmarks/machine.py
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 DATUMARO_PYTHON = Path("/opt/datumaro-venv/bin/python")
@@ -70,18 +72,6 @@ print(json.dumps({"seconds": done - imported, "imports": imported - start,
 """
 
 
-def machine_state() -> str:
-    load = os.getloadavg()[0]
-    available = 0.0
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return f"load average (1 min) {load:.2f} on {os.cpu_count()} CPUs, {available:.1f} GiB " \
-           "memory available"
 
 
 # -- the child that runs our export ------------------------------------------------------

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 import PIL
+from machine import machine_state  # benchmarks/machine.py
 from PIL import Image
 
 from annotator.media import probe, sha256_file
@@ -71,21 +72,6 @@ def schema() -> LabelSchema:
     )
 
 
-def machine_state() -> str:
-    """Load average and free memory, printed before and after: other work disturbs timings."""
-    load = os.getloadavg()[0]
-    available = 0.0
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    note = (" -- other processes are busy, timings may be disturbed"
-            if load > 0.5 * (os.cpu_count() or 1) else "")
-    return f"load average (1 min) {load:.2f} on {os.cpu_count()} CPUs, {available:.1f} GiB " \
-           f"memory available{note}"
 
 
 # -- making the files -------------------------------------------------------------------

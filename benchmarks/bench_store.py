@@ -60,6 +60,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from machine import machine_state  # benchmarks/machine.py
+
 from annotator.commands import AddAnnotations, move_vertices
 from annotator.model import Annotation, AttributeSpec, Box, LabelClass, LabelSchema
 from annotator.project import Project
@@ -100,21 +102,6 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def machine_state() -> str:
-    """Load average and free memory, printed before and after: other work disturbs timings."""
-    load = os.getloadavg()[0]
-    available = 0.0
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    note = (" -- other processes are busy, timings may be disturbed"
-            if load > 0.5 * (os.cpu_count() or 1) else "")
-    return f"load average (1 min) {load:.2f} on {os.cpu_count()} CPUs, {available:.1f} GiB " \
-           f"memory available{note}"
 
 
 # -- building the big project ------------------------------------------------------------

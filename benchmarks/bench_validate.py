@@ -30,7 +30,6 @@ The exit code is always 0: this reports, it does not gate.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -39,6 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
+from machine import machine_state  # benchmarks/machine.py
 
 from annotator.geometry import Finding, error_count, validate_items, warning_count
 from annotator.geometry._checks import _shell_shape
@@ -59,21 +59,6 @@ def schema() -> LabelSchema:
         LabelClass(name, "#e69f00", ("box", "polygon"), attributes) for name in CLASSES))
 
 
-def machine_state() -> str:
-    """Load average and free memory: other work disturbs timings."""
-    load = os.getloadavg()[0]
-    available = 0.0
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    note = (" -- other processes are busy, timings may be disturbed"
-            if load > 0.5 * (os.cpu_count() or 1) else "")
-    return (f"load average (1 min) {load:.2f} on {os.cpu_count()} CPUs, {available:.1f} GiB "
-            f"memory available{note}")
 
 
 def shells(count: int, rng: np.random.Generator, u_share: float, spiky: bool) -> np.ndarray:
