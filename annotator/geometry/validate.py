@@ -261,8 +261,7 @@ def _overlap_hits(ctx: Context, parts: list[AreaShapes], groups: IntArray) -> li
     areas = np.concatenate([p.areas for p in parts])
     centroids = np.concatenate([p.centroids for p in parts])
     threshold = ctx.rules.max_same_class_iou
-    leader = _first_copies(np.column_stack([groups[index].astype(np.float64), boxes, areas,
-                                            centroids]))
+    leader = _first_copies([groups[index].astype(np.float64), *boxes.T, areas, *centroids.T])
     copies = np.flatnonzero(leader != np.arange(len(index)))
     unique = np.flatnonzero(leader == np.arange(len(index)))
     first, second = overlap_candidates(groups[index[unique]], boxes[unique], areas[unique],
@@ -302,25 +301,35 @@ def _overlap_hits(ctx: Context, parts: list[AreaShapes], groups: IntArray) -> li
     return hits
 
 
-def _first_copies(keys: FloatArray) -> IntArray:
-    """For each row, the first row equal to it (itself when it is the first).
+def _first_copies(columns: Sequence[FloatArray]) -> IntArray:
+    """For each row of ``columns``, the first row equal to it (itself when it is the first).
 
-    Rows are sorted by a random projection (stable, so equal rows keep their
-    order) and compared with their neighbours: one sort instead of a
-    lexicographic one over every column.  Two different rows that happened to
-    project alike are only not recognised as copies (and then compared the
-    ordinary way).
+    Rows are sorted by a random projection and only neighbours that project
+    alike are compared column by column: one plain sort of one array.  A NaN
+    never equals anything, so such a row is nobody's copy.
     """
-    if len(keys) == 0:
-        return np.zeros(0, dtype=np.int64)
-    weights = np.random.default_rng(7).uniform(0.5, 1.5, keys.shape[1])
-    order = np.argsort(np.nan_to_num(keys) @ weights, kind="stable")
-    ordered = keys[order]
-    same = np.all(ordered[1:] == ordered[:-1], axis=1)
-    starts = np.flatnonzero(np.concatenate([[True], ~same]))
-    run = np.cumsum(np.concatenate([[True], ~same])) - 1
-    leader = np.empty(len(keys), dtype=np.int64)
-    leader[order] = order[starts[run]]
+    count = len(columns[0])
+    leader = np.arange(count, dtype=np.int64)
+    if count < 2:
+        return leader
+    weights = np.random.default_rng(7).uniform(0.5, 1.5, len(columns))
+    projection = sum((w * c for w, c in zip(weights.tolist(), columns, strict=True)),
+                     start=np.zeros(count))
+    order = np.argsort(projection)
+    ordered = projection[order]
+    tie = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(tie) == 0:
+        return leader
+    one, two = order[tie], order[tie + 1]
+    same = np.ones(len(tie), dtype=bool)
+    for column in columns:
+        same &= column[one] == column[two]
+    linked = np.zeros(count - 1, dtype=bool)
+    linked[tie[same]] = True
+    fresh = np.concatenate([[True], ~linked])
+    starts = np.flatnonzero(fresh)
+    run = np.cumsum(fresh) - 1
+    leader[order] = np.minimum.reduceat(order, starts)[run]
     return leader
 
 
