@@ -290,6 +290,21 @@ def test_import_refuses_bad_input_and_changes_nothing(run, refused, state, proje
         "images": [{"id": 1, "file_name": "a.jpg", "width": 24, "height": 32}],
         "annotations": [], "categories": []}))
     refused(run("import", project, "--annotations", f"coco:{wrong_size}"), "24x32")
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}], '
+                   '"annotations": [{"id": 1, "image_id": 1, "category_id": 1, '
+                   '"bbox": [NaN, 1, 5, 5], "segmentation": [], "area": 25, "iscrowd": 0}], '
+                   '"categories": [{"id": 1, "name": "car"}]}')
+    refused(run("import", project, "--annotations", f"coco:{nan}"), "nan.json")
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: refused by its size before a byte is read
+    refused(run("import", project, "--annotations", f"coco:{huge}"), "huge.json", "bytes")
+    bomb = tmp_path / "annotations.xml"
+    bomb.write_text('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                    '<annotations><version>1.1</version>&lol2;</annotations>')
+    refused(run("import", project, "--annotations", f"cvat:{bomb}"), "annotations.xml")
     assert state(project) == before
 
 
