@@ -7,13 +7,13 @@ shape only to fetch its coordinate array; per-shape Python work beyond that
 happens only for the few shapes that fail a rule.
 
 Polygons without holes are proven valid in numpy, in two steps: a shell
-star-shaped around the mean of its vertices or around its centroid (every
-edge turns the same way, with a safe margin, and the edges go round exactly
-once) cannot cross or touch itself; a small shell whose edges are pairwise
-apart by decisive orientation tests (:mod:`annotator.geometry._simple`) is
-simple too.  Every other polygon goes to GEOS (``shapely.is_valid``), which
-also gives the reason and the spot of what is wrong.  A million polygons
-are checked a block at a time, so the temporary arrays stay in the CPU cache.
+star-shaped around the mean of its vertices or around its centroid
+(:mod:`annotator.geometry._star`) cannot cross or touch itself; a small
+shell whose edges are pairwise apart by decisive orientation tests
+(:mod:`annotator.geometry._simple`) is simple too.  Every other polygon goes
+to GEOS (``shapely.is_valid_reason``), which also gives the reason and the
+spot of what is wrong.  A million polygons are checked a block at a time,
+so the temporary arrays stay in the CPU cache, on two threads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,6 +32,7 @@ import shapely
 
 from annotator.geometry._ragged import BoolArray, FloatArray, IntArray, Ragged
 from annotator.geometry._simple import MAX_VERTICES, rings_simple
+from annotator.geometry._star import shell_shape as _shell_shape
 from annotator.model import Annotation, Rules
 
 __all__ = [
@@ -48,11 +51,12 @@ __all__ = [
 ObjectArray = npt.NDArray[np.object_]
 Builder = Callable[[IntArray], ObjectArray]
 
-# Relative margin of the numpy orientation test: far above float64 rounding,
-# so a shape it calls star-shaped is one GEOS's exact predicates agree on.
-_MARGIN = 1e-9
 #: Polygons checked together: their temporary arrays fit in the CPU cache.
 BLOCK = 1 << 14
+#: Threads checking polygon blocks: numpy and GEOS release the GIL, Python does not.
+_THREADS = 2
+#: What ``shapely.is_valid_reason`` says of a valid geometry.
+_VALID = "Valid Geometry"
 _SPOT = re.compile(r"^(.*?)\s*\[\s*([-+0-9.eE]+|nan|inf)\s+([-+0-9.eE]+|nan|inf)")
 
 
@@ -108,6 +112,9 @@ def _spot(x: float, y: float) -> tuple[float, float]:
 
 def _geometries(ctx: Context, index: IntArray) -> list[Any]:
     geometries = ctx.geometries
+    if len(index) and int(index[-1]) - int(index[0]) == len(index) - 1:
+        # Indices ascend without repeats, so these are a run: one slice, no Python loop.
+        return list(geometries[int(index[0]):int(index[-1]) + 1])
     return [geometries[i] for i in index.tolist()]
 
 
@@ -117,9 +124,9 @@ def _geometries(ctx: Context, index: IntArray) -> list[Any]:
 def _polygon_rings(shapes: list[Any]) -> tuple[Ragged, Ragged, BoolArray]:
     """All rings, the shells alone, and which polygons have holes."""
     shells = [g.shell for g in shapes]
-    holes = [g.holes for g in shapes]
     one_each = np.arange(len(shells) + 1, dtype=np.int64)
-    shell_rings = Ragged.from_rings(shells, one_each, closed=True)
+    shell_rings = Ragged.from_rings(shells, one_each, closed=True, float64_pairs=True)
+    holes = [g.holes for g in shapes]
     if not any(holes):
         return shell_rings, shell_rings, np.zeros(len(shells), dtype=bool)
     rings: list[Any] = []
@@ -129,53 +136,8 @@ def _polygon_rings(shapes: list[Any]) -> tuple[Ragged, Ragged, BoolArray]:
         rings.extend(inner)
         counts[position] = 1 + len(inner)
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return Ragged.from_rings(rings, offsets, closed=True), shell_rings, counts > 1
-
-
-@dataclass(frozen=True)
-class _Shells:
-    star: BoolArray          # proven simple in numpy
-    collinear: BoolArray     # every vertex on one line through the centre: maybe < 3 distinct
-    area: FloatArray         # shoelace area of the shell
-    centroid: FloatArray     # (n, 2) area centroid of the shell (NaN when it has no area)
-
-
-def _turning(shells: Ragged, centre: FloatArray) -> _Shells:
-    """Star test of each shell about its ``centre``, with its area and centroid."""
-    owner = shells.shape_of_vertex()
-    ax = shells.coords[:, 0] - centre[owner, 0]
-    ay = shells.coords[:, 1] - centre[owner, 1]
-    bx, by = shells.following(ax), shells.following(ay)
-    cross = ax * by - ay * bx
-    length2 = ax * ax + ay * ay
-    decisive = cross * cross > (_MARGIN * _MARGIN) * length2 * shells.following(length2)
-    turn = np.where(decisive, np.sign(cross), 0.0)
-    counter = shells.reduce(turn, np.minimum) > 0
-    clockwise = shells.reduce(turn, np.maximum) < 0
-    # Turning one way everywhere, a ring winds round the centre as often as it
-    # crosses the horizontal through it upwards, and as often downwards: a
-    # star crosses it twice in all.
-    crossings = shells.reduce((ay < 0) != (by < 0), np.add, dtype=np.int32)
-    star = (counter | clockwise) & (crossings == 2)
-    collinear = shells.reduce(turn == 0, np.logical_and)
-    twice_area = shells.reduce(cross, np.add)
-    moment = np.empty((len(twice_area), 2))
-    moment[:, 0] = shells.reduce((ax + bx) * cross, np.add)
-    moment[:, 1] = shells.reduce((ay + by) * cross, np.add)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centroid = centre + moment / (3 * twice_area[:, None])
-    return _Shells(star, collinear, np.abs(twice_area) / 2, centroid)
-
-
-def _shell_shape(shells: Ragged) -> _Shells:
-    """Star test about the mean of the vertices, then about the centroid for the rest."""
-    counts = np.diff(shells.shape_offsets())
-    first = _turning(shells, shells.reduce(shells.coords, np.add) / counts[:, None])
-    retry = np.flatnonzero(~first.star & ~first.collinear & np.isfinite(first.centroid[:, 0]))
-    if len(retry):
-        again = _turning(shells.subset(retry), first.centroid[retry])
-        first.star[retry] = again.star
-    return first
+    return (Ragged.from_rings(rings, offsets, closed=True, float64_pairs=True), shell_rings,
+            counts > 1)
 
 
 def _distinct(points: FloatArray) -> int:
@@ -208,11 +170,20 @@ def _too_few(index: IntArray, shells: Ragged, candidates: BoolArray
 
 
 def check_polygons(ctx: Context, index: IntArray) -> tuple[list[Hit], list[AreaShapes]]:
-    """Polygon rules, a block of polygons at a time (the arrays then stay in the CPU cache)."""
+    """Polygon rules, a block of polygons at a time (the arrays then stay in the CPU cache).
+
+    Blocks are independent and spend most of their time in numpy and GEOS,
+    which release the GIL, so two threads check two blocks at once.
+    """
+    blocks = [index[start:start + BLOCK] for start in range(0, len(index), BLOCK)]
+    if len(blocks) == 1:
+        results = [_check_polygon_block(ctx, blocks[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            results = list(pool.map(partial(_check_polygon_block, ctx), blocks))
     hits: list[Hit] = []
     parts = []
-    for start in range(0, len(index), BLOCK):
-        found, part = _check_polygon_block(ctx, index[start:start + BLOCK])
+    for found, part in results:
         hits += found
         parts.append(part)
     return hits, parts
@@ -231,16 +202,17 @@ def _check_polygon_block(ctx: Context, index: IntArray) -> tuple[list[Hit], Area
     to_geos = np.flatnonzero(~valid & ~few)
     if len(to_geos):
         polygons = rings.to_shapely(to_geos)
-        ok = shapely.is_valid(polygons)
+        # Most polygons that reach GEOS are invalid: one validity pass gives the reasons too.
+        reasons = shapely.is_valid_reason(polygons)
+        ok = reasons == _VALID
         valid[to_geos[ok]] = True
         area[to_geos] = shapely.area(polygons)
         centroid[to_geos[ok]] = shapely.get_coordinates(shapely.centroid(polygons[ok]))
         bad = to_geos[~ok]
-        for local, reason in zip(bad.tolist(), shapely.is_valid_reason(polygons[~ok]),
-                                 strict=True):
+        for local, reason in zip(bad.tolist(), reasons[~ok], strict=True):
             detail, spot = _invalid_detail(str(reason))
             hits.append(Hit(int(index[local]), "polygon_invalid", "error", detail, spot))
-    bounds = rings.bounds()
+    bounds = shape.bounds if shape.bounds is not None and not holed.any() else rings.bounds()
     small = np.flatnonzero(valid & (area < ctx.rules.min_polygon_area))
     for local in small.tolist():
         hits.append(Hit(int(index[local]), "too_small", "warning",
@@ -387,7 +359,8 @@ def check_rotated_boxes(ctx: Context, index: IntArray) -> tuple[list[Hit], list[
 
 def check_polylines(ctx: Context, index: IntArray) -> list[Hit]:
     lines = Ragged.from_rings([g.points for g in _geometries(ctx, index)],
-                              np.arange(len(index) + 1, dtype=np.int64), closed=False)
+                              np.arange(len(index) + 1, dtype=np.int64), closed=False,
+                              float64_pairs=True)
     bounds = lines.bounds()
     few = (bounds[:, 2] == bounds[:, 0]) & (bounds[:, 3] == bounds[:, 1])
     hits = [Hit(int(index[local]), "too_few_vertices", "error",

@@ -52,6 +52,18 @@ def _offsets(lengths: Sequence[int] | IntArray) -> IntArray:
     return out
 
 
+def _joined(rings: Sequence[FloatArray], rows: int) -> FloatArray | None:
+    """The float64 ``(n, 2)`` rings as one array, or None if one is not laid out so."""
+    buffers: Sequence[Any] = rings        # arrays export their bytes (the buffer protocol)
+    try:
+        data = b"".join(buffers)
+    except (BufferError, TypeError):         # a ring that is not C-contiguous
+        return None
+    if len(data) != 16 * rows:
+        return None
+    return np.frombuffer(data, np.float64).reshape(rows, 2)
+
+
 @dataclass(frozen=True)
 class Ragged:
     """Shapes made of rings (polygons) or of one open line each (polylines).
@@ -83,12 +95,20 @@ class Ragged:
 
     @classmethod
     def from_rings(cls, rings: Sequence[FloatArray], shape_rings: IntArray,
-                   closed: bool) -> Ragged:
-        if rings:
-            coords = np.concatenate(rings).astype(np.float64, copy=False)[:, :2]
-        else:
-            coords = np.zeros((0, 2))
+                   closed: bool, float64_pairs: bool = False) -> Ragged:
+        """From a list of rings; ``shape_rings`` says which rings make each shape.
+
+        ``float64_pairs`` promises that every ring is a float64 ``(n, 2)``
+        array, as the model's geometries hold them: their bytes are then
+        joined directly, several times faster than ``np.concatenate`` of
+        many small arrays.
+        """
         lengths = np.fromiter(map(len, rings), np.int64, len(rings))
+        coords = _joined(rings, int(lengths.sum())) if float64_pairs and rings else None
+        if coords is None and rings:
+            coords = np.concatenate(rings).astype(np.float64, copy=False)[:, :2]
+        elif coords is None:
+            coords = np.zeros((0, 2))
         return cls(np.ascontiguousarray(coords), _offsets(lengths), shape_rings, closed)
 
     # -- sizes and owners -------------------------------------------------------------

@@ -54,43 +54,47 @@ def rings_simple(coords: FloatArray, starts: IntArray, lengths: IntArray) -> Boo
         step = max(1, _CHUNK // max(len(_pairs(k)[0]), k))
         for start in range(0, len(rings), step):
             chosen = rings[start:start + step]
-            vertices = coords[starts[chosen][:, None] + np.arange(k)]
-            result[chosen] = _simple_block(vertices)
+            vertex = starts[chosen] + np.arange(k)[:, None]
+            result[chosen] = _simple_block(coords[vertex, 0], coords[vertex, 1])
     return result
 
 
-def _simple_block(vertices: FloatArray) -> BoolArray:
-    """``vertices`` is ``(m, k, 2)``: m rings of k vertices each."""
-    k = vertices.shape[1]
-    local = vertices - vertices.mean(axis=1, keepdims=True)
-    size = np.abs(local).max(axis=(1, 2))
-    margin = (_MARGIN * size * size)[:, None]
-    edge = np.roll(local, -1, axis=1) - local
-    ex, ey = edge[..., 0], edge[..., 1]
+def _simple_block(x: FloatArray, y: FloatArray) -> BoolArray:
+    """``x`` and ``y`` are ``(k, m)``: row v holds vertex v of m rings of k vertices each.
+
+    Vertices and edge pairs run down the rows, so picking the edges of a
+    pair and reducing over a ring's edges work on whole contiguous rows.
+    """
+    lx, ly = x - x.mean(axis=0), y - y.mean(axis=0)
+    size = np.maximum(np.abs(lx).max(axis=0), np.abs(ly).max(axis=0))
+    margin = _MARGIN * size * size
+    ex, ey = np.roll(lx, -1, axis=0) - lx, np.roll(ly, -1, axis=0) - ly
     # Every corner turns: no zero-length edge, no edge doubling back on the last.
-    px, py = np.roll(ex, 1, axis=1), np.roll(ey, 1, axis=1)
-    simple: BoolArray = (np.abs(px * ey - py * ex) > margin).all(axis=1)
-    i, j = _pairs(k)
+    px, py = np.roll(ex, 1, axis=0), np.roll(ey, 1, axis=0)
+    simple: BoolArray = (np.abs(px * ey - py * ex) > margin).all(axis=0)
+    i, j = _pairs(len(x))
     if len(i) == 0:
         return simple
     # Edge p runs from P to P + ep, edge q from Q to Q + eq; with d = P - Q the
     # four orientation tests are A, A + X (ends of p against q) and -B, -B - X.
-    epx, epy, eqx, eqy = ex[:, i], ey[:, i], ex[:, j], ey[:, j]
-    dx = local[:, i, 0] - local[:, j, 0]
-    dy = local[:, i, 1] - local[:, j, 1]
+    epx, epy, eqx, eqy = ex[i], ey[i], ex[j], ey[j]
+    dx, dy = lx[i] - lx[j], ly[i] - ly[j]
     cross = eqx * epy - eqy * epx
     apart = np.zeros(dx.shape, dtype=bool)
     for first in (eqx * dy - eqy * dx, epx * dy - epy * dx):
         second = first + cross
         apart |= (np.minimum(first, second) > margin) | (np.maximum(first, second) < -margin)
     # Collinear or touching pairs: apart only if their boxes are.
-    ring, pair = np.nonzero(~apart & simple[:, None])
+    pair, ring = np.nonzero(~apart & simple)
     if len(ring):
-        p0, q0 = local[ring, i[pair]], local[ring, j[pair]]
-        p1, q1 = p0 + edge[ring, i[pair]], q0 + edge[ring, j[pair]]
-        gap = (_MARGIN * size[ring])[:, None]
-        boxes_apart = ((np.maximum(p0, p1) < np.minimum(q0, q1) - gap)
-                       | (np.maximum(q0, q1) < np.minimum(p0, p1) - gap)).any(axis=1)
-        apart[ring, pair] = boxes_apart
-    simple &= apart.all(axis=1)
+        a, b = i[pair], j[pair]
+        gap = _MARGIN * size[ring]
+        boxes_apart = np.zeros(len(ring), dtype=bool)
+        for v, e in ((lx, ex), (ly, ey)):
+            p0, q0 = v[a, ring], v[b, ring]
+            p1, q1 = p0 + e[a, ring], q0 + e[b, ring]
+            boxes_apart |= ((np.maximum(p0, p1) < np.minimum(q0, q1) - gap)
+                            | (np.maximum(q0, q1) < np.minimum(p0, p1) - gap))
+        apart[pair, ring] = boxes_apart
+    simple &= apart.all(axis=0)
     return simple
