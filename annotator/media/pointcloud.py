@@ -1,0 +1,85 @@
+"""The one structure every point-cloud reader returns: :class:`PointCloud`.
+
+Survey tiles sit tens of kilometres from the origin of their plane-rectangular
+system.  float32 there quantises to centimetres, so a cloud keeps a float64
+``origin`` and float32 ``xyz`` *relative to it*: at 100 km a float32 local
+offset of a few hundred metres still resolves well under a millimetre.
+
+``xyz`` may be a read-only view into a memory-mapped file (binary PCD, KITTI
+``.bin``); nothing here writes into it.  World coordinates are
+``origin + xyz`` computed in float64 (:meth:`PointCloud.world`).
+
+>>> import numpy as np
+>>> cloud = PointCloud(np.array([40_000.0, -120_000.0, 30.0]),
+...                    np.array([[0.0015, 0.0, 1.0]], dtype=np.float32),
+...                    {"intensity": np.array([7], dtype=np.uint16)}, "pcd", "binary")
+>>> cloud.world()[0].round(4).tolist()
+[40000.0015, -120000.0, 31.0]
+>>> len(cloud), cloud.field_names
+(1, ['intensity'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Cancelled", "PointCloud", "Progress"]
+
+#: ``progress(done, total)`` in points (or bytes where points are not known yet);
+#: return False to cancel the read (it then raises :class:`Cancelled`).
+Progress = Callable[[int, int], bool | None]
+
+
+class Cancelled(Exception):  # noqa: N818 - a user's choice, not an error
+    """The user cancelled a long read through its progress callback."""
+
+
+@dataclass(frozen=True, eq=False)
+class PointCloud:
+    """A point cloud: float64 ``origin`` + float32 local ``xyz`` + named per-point fields.
+
+    ``fields`` maps a name (``intensity``, ``rgb`` as ``(n, 3)`` uint8,
+    ``classification``, ``ring``, ``time`` ...) to an array whose first axis
+    is the point.  ``organised`` is ``(width, height)`` for an organised PCD
+    (HEIGHT > 1), else None.  ``format``/``encoding`` say what was read
+    (``pcd``/``binary_compressed``, ``las``/``laz`` ...), ``warnings`` what
+    the reader noticed but could live with (NaN points dropped, trailing
+    bytes ...), one line each.
+    """
+
+    origin: npt.NDArray[np.float64]
+    xyz: npt.NDArray[np.float32]
+    fields: Mapping[str, npt.NDArray[Any]]
+    format: str
+    encoding: str
+    crs: str | None = None
+    organised: tuple[int, int] | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return int(self.xyz.shape[0])
+
+    @property
+    def field_names(self) -> list[str]:
+        return list(self.fields)
+
+    def world(self, index: Any = slice(None)) -> npt.NDArray[np.float64]:
+        """World coordinates (float64) of the points at ``index`` (all by default)."""
+        return self.xyz[index].astype(np.float64) + self.origin
+
+    def local_bounds(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Minimum and maximum local corner; NaN-free clouds only (readers ensure it)."""
+        if len(self) == 0:
+            zero = np.zeros(3, dtype=np.float32)
+            return zero, zero
+        return self.xyz.min(axis=0), self.xyz.max(axis=0)
+
+    def bounds(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Minimum and maximum world corner."""
+        low, high = self.local_bounds()
+        return low.astype(np.float64) + self.origin, high.astype(np.float64) + self.origin
