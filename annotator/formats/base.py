@@ -102,11 +102,15 @@ class ProjectView:
     schema: LabelSchema
     source: Callable[[], Iterable[ExportItem]]
     count: int
+    #: settings for the format, by the names its :attr:`FormatSpec.options` lists
+    #: (e.g. ``{"calib": Path}`` for KITTI)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_items(cls, schema: LabelSchema, items: Sequence[ExportItem]) -> ProjectView:
+    def from_items(cls, schema: LabelSchema, items: Sequence[ExportItem],
+                   options: Mapping[str, Any] | None = None) -> ProjectView:
         frozen = tuple(items)
-        return cls(schema, lambda: frozen, len(frozen))
+        return cls(schema, lambda: frozen, len(frozen), dict(options or {}))
 
     def items(self) -> Iterator[ExportItem]:
         return iter(self.source())
@@ -226,6 +230,8 @@ class ImportContext:
 
     schema: LabelSchema
     lookup: Callable[[str], Item | None] = lambda name: None
+    #: settings for the format, as in :attr:`ProjectView.options`
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,9 @@ class FormatSpec:
     extensions: tuple[str, ...] = ()
     #: the item kind the format annotates: "image" or "pointcloud"
     media: str = "image"
+    #: names of the settings the format takes (``ProjectView.options``,
+    #: ``ImportContext.options``); the CLI refuses others
+    options: tuple[str, ...] = ()
 
 
 # -- guards for readers ----------------------------------------------------------------------
