@@ -21,21 +21,28 @@ offset of a few hundred metres still resolves well under a millimetre.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Cancelled", "PointCloud", "Progress"]
+from annotator.errors import MediaError
+
+__all__ = ["POINTCLOUD_FORMATS", "Cancelled", "PointCloud", "Progress", "read_pointcloud"]
+
+#: What :func:`read_pointcloud` reads, by suffix.
+POINTCLOUD_FORMATS: Final = {".pcd": "pcd", ".ply": "ply", ".las": "las", ".laz": "las",
+                             ".bin": "kitti_bin"}
 
 #: ``progress(done, total)`` in points (or bytes where points are not known yet);
 #: return False to cancel the read (it then raises :class:`Cancelled`).
 Progress = Callable[[int, int], bool | None]
 
 
-class Cancelled(Exception):  # noqa: N818 - a user's choice, not an error
+class Cancelled(Exception):  # a user's choice, not an error
     """The user cancelled a long read through its progress callback."""
 
 
@@ -70,7 +77,9 @@ class PointCloud:
 
     def world(self, index: Any = slice(None)) -> npt.NDArray[np.float64]:
         """World coordinates (float64) of the points at ``index`` (all by default)."""
-        return self.xyz[index].astype(np.float64) + self.origin
+        out: npt.NDArray[np.float64] = self.xyz[index].astype(np.float64)
+        out += self.origin
+        return out
 
     def local_bounds(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Minimum and maximum local corner; NaN-free clouds only (readers ensure it)."""
@@ -83,3 +92,72 @@ class PointCloud:
         """Minimum and maximum world corner."""
         low, high = self.local_bounds()
         return low.astype(np.float64) + self.origin, high.astype(np.float64) + self.origin
+
+
+def read_pointcloud(path: str | os.PathLike[str], progress: Progress | None = None) -> PointCloud:
+    """Read a point cloud: PCD, PLY, LAS/LAZ or KITTI velodyne ``.bin``.
+
+    The format comes from the content where it has a signature (``ply``,
+    ``LASF``, a PCD header) and from the suffix otherwise (``.bin``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    progress : callable, optional
+        ``progress(done, total)``, called per chunk of points; return False to cancel.
+
+    Returns
+    -------
+    PointCloud
+        NaN-free; ``warnings`` lists what was dropped or ignored.
+
+    Raises
+    ------
+    MediaError
+        One line starting with the path: unreadable, unsupported, corrupt,
+        inconsistent or truncated.
+    Cancelled
+        `progress` returned False.
+    """
+    name = os.fspath(path)
+    kind = _sniff(name)
+    if kind == "pcd":
+        from annotator.media.pcd import read_pcd
+
+        return read_pcd(name, progress)
+    if kind == "ply":
+        from annotator.media.ply import read_ply
+
+        return read_ply(name, progress)
+    from annotator.media.lidar import read_kitti_bin, read_las
+
+    if kind == "las":
+        return read_las(name, progress)
+    return read_kitti_bin(name, progress)
+
+
+def _sniff(name: str) -> str:
+    suffix = os.path.splitext(name)[1].lower()
+    try:
+        with open(name, "rb") as fp:
+            head = fp.read(256)
+    except FileNotFoundError:
+        raise MediaError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise MediaError(f"{name}: is a folder, not a file") from None
+    except OSError as exc:
+        raise MediaError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if suffix == ".bin":  # raw float32 records: any first bytes are possible
+        return "kitti_bin"
+    if head.startswith(b"LASF"):
+        return "las"
+    if head[:4] in (b"ply\n", b"ply\r"):
+        return "ply"
+    first = head.lstrip().split(None, 1)[0].upper() if head.strip() else b""
+    if first.startswith(b"#") or first in (b"VERSION", b"FIELDS"):
+        return "pcd"
+    if suffix in POINTCLOUD_FORMATS:
+        return POINTCLOUD_FORMATS[suffix]
+    what = f"'{suffix}'" if suffix else "(no suffix)"
+    raise MediaError(f"{name}: not a point cloud (unsupported file type {what} and no "
+                     "PCD, PLY or LAS signature)")

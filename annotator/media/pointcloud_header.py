@@ -6,8 +6,10 @@ themselves.  Sizes that the header promises are checked against the file size
 with plain integer arithmetic, so a hostile header (``POINTS 10**30``) costs
 nothing and ends in a :class:`~annotator.errors.MediaError`.
 
-These functions are used by :func:`annotator.media.probe.probe`; call that
-instead.
+:func:`read_pcd_header` and friends are used by :func:`annotator.media.probe.probe`;
+call that instead.  The point readers (:mod:`annotator.media.pcd`,
+:mod:`annotator.media.ply`) start from the full layouts, :func:`parse_pcd_header`
+and :func:`parse_ply_header`, so there is one parser per format.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ from annotator.errors import MediaError
 __all__ = [
     "HEADER_LIMIT",
     "MAX_POINTS",
+    "PLY_TYPE_SIZES",
     "Bounds",
+    "PcdLayout",
+    "PlyElement",
+    "PlyLayout",
+    "PlyProperty",
     "PointCloudHeader",
+    "las_field_types",
+    "parse_pcd_header",
+    "parse_ply_header",
     "read_kitti_header",
     "read_las_header",
     "read_pcd_header",
@@ -48,14 +58,20 @@ _PCD_DATA: Final = frozenset({"ascii", "binary", "binary_compressed"})
 _PCD_TYPE_SIZES: Final = {"I": frozenset({1, 2, 4, 8}), "U": frozenset({1, 2, 4, 8}),
                           "F": frozenset({4, 8})}
 _MAX_COUNT: Final = 1 << 20
+_LZF_MAX_RATIO: Final = 90
 
-_PLY_TYPES: Final = {
-    "char": 1, "uchar": 1, "int8": 1, "uint8": 1,
-    "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
-    "int": 4, "uint": 4, "int32": 4, "uint32": 4,
-    "float": 4, "float32": 4, "double": 8, "float64": 8,
-}
 _PLY_FLOATS: Final = frozenset({"float", "float32", "double", "float64"})
+_PLY_NUMPY: Final = {
+    "char": "int8", "uchar": "uint8", "int8": "int8", "uint8": "uint8",
+    "short": "int16", "ushort": "uint16", "int16": "int16", "uint16": "uint16",
+    "int": "int32", "uint": "uint32", "int32": "int32", "uint32": "uint32",
+    "float": "float32", "float32": "float32", "double": "float64", "float64": "float64",
+}
+PLY_TYPE_SIZES: Final = {
+    "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4,
+    "float32": 4, "float64": 8,
+}
+"""Bytes of each PLY property type, by numpy name."""
 _PLY_KEYS: Final = frozenset(
     {"PLY", "FORMAT", "COMMENT", "OBJ_INFO", "ELEMENT", "PROPERTY", "END_HEADER"}
 )
@@ -90,6 +106,11 @@ class PointCloudHeader:
     crs : str or None
         The coordinate reference system a LAS/LAZ file declares in its VLRs,
         as ``"EPSG:n"`` when it has an EPSG code, else its WKT.
+    field_types : tuple of str
+        The stored type of each field, as a numpy name (``"float32"``,
+        ``"uint8[3]"`` for a field of 3 values, ``"uint8:3bit"`` for a LAS bit field).
+    warnings : tuple of str
+        What the header reader noticed but could live with, one line each.
     """
 
     format: str
@@ -100,6 +121,8 @@ class PointCloudHeader:
     height: int | None = None
     bounds: Bounds | None = None
     crs: str | None = None
+    field_types: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def _fail(name: str, what: str) -> NoReturn:
@@ -152,11 +175,76 @@ def _header_lines(
         pos = end
 
 
+@dataclass(frozen=True, slots=True)
+class PcdLayout:
+    """Everything a PCD header says, checked against the file size.
+
+    ``types`` are upper case (``I``, ``U``, ``F``); ``data_offset`` is the byte
+    where the points (or, for ``binary_compressed``, the two block sizes)
+    start; ``compressed_size`` is the LZF block's size for ``binary_compressed``.
+    """
+
+    version: str | None
+    fields: tuple[str, ...]
+    sizes: tuple[int, ...]
+    types: tuple[str, ...]
+    counts: tuple[int, ...]
+    width: int
+    height: int
+    points: int
+    data: str
+    data_offset: int
+    file_size: int
+    viewpoint: tuple[float, ...] | None = None
+    compressed_size: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def point_size(self) -> int:
+        """Bytes of one point record in ``binary`` data."""
+        return sum(s * c for s, c in zip(self.sizes, self.counts, strict=True))
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        """Byte offset of each field inside a ``binary`` point record."""
+        out, at = [], 0
+        for size, count in zip(self.sizes, self.counts, strict=True):
+            out.append(at)
+            at += size * count
+        return tuple(out)
+
+    def field_type(self, index: int) -> str:
+        """The numpy name of field `index`'s type, ``[count]`` appended when COUNT > 1."""
+        kind = {"I": "int", "U": "uint", "F": "float"}[self.types[index]]
+        name = f"{kind}{self.sizes[index] * 8}"
+        return name if self.counts[index] == 1 else f"{name}[{self.counts[index]}]"
+
+
 def read_pcd_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
     """Read and check a PCD header; `fp` is at offset 0 and the file has `size` bytes.
 
+    Padding fields (named ``_``) are left out of ``fields``.
+
+    Raises
+    ------
+    MediaError
+        The header is malformed or inconsistent, or the file is too short for it.
+    """
+    layout = parse_pcd_header(name, fp, size)
+    keep = [i for i, f in enumerate(layout.fields) if f != "_"]
+    return PointCloudHeader(
+        "pcd", layout.data, layout.points, tuple(layout.fields[i] for i in keep),
+        layout.width, layout.height,
+        field_types=tuple(layout.field_type(i) for i in keep), warnings=layout.warnings,
+    )
+
+
+def parse_pcd_header(name: str, fp: BinaryIO, size: int) -> PcdLayout:
+    """Parse and check a PCD header into a :class:`PcdLayout`.
+
     Required keys: FIELDS, SIZE, TYPE, WIDTH, HEIGHT, POINTS, DATA; COUNT
-    defaults to 1 per field; VERSION and VIEWPOINT are optional.
+    defaults to 1 per field; VERSION and VIEWPOINT are optional.  `fp` is at
+    offset 0 and the file has `size` bytes.
 
     Raises
     ------
@@ -182,14 +270,19 @@ def read_pcd_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
     for key, row in (("SIZE", values["SIZE"]), ("TYPE", values["TYPE"]), ("COUNT", counts)):
         if len(row) != n:
             _fail(name, f"PCD {key} has {len(row)} entries for {n} FIELDS")
-    sizes = [_count(name, "PCD SIZE", t, limit=8) for t in values["SIZE"]]
-    for field, typ, sz in zip(fields, values["TYPE"], sizes, strict=True):
-        allowed = _PCD_TYPE_SIZES.get(typ.upper())
+    sizes = tuple(_count(name, "PCD SIZE", t, limit=8) for t in values["SIZE"])
+    types = tuple(t.upper() for t in values["TYPE"])
+    for field, typ, sz in zip(fields, types, sizes, strict=True):
+        allowed = _PCD_TYPE_SIZES.get(typ)
         if allowed is None or sz not in allowed:
             _fail(name, f"PCD field {field[:40]!r} has an invalid TYPE/SIZE {typ[:8]}{sz}")
-    count_values = [_count(name, "PCD COUNT", t, limit=_MAX_COUNT) for t in counts]
+    count_values = tuple(_count(name, "PCD COUNT", t, limit=_MAX_COUNT) for t in counts)
     if 0 in count_values:
         _fail(name, "PCD COUNT must be at least 1")
+    named = [f for f in fields if f != "_"]
+    if len(set(named)) != len(named):
+        twice = next(f for f in named if named.count(f) > 1)
+        _fail(name, f"PCD FIELDS names {twice[:40]!r} twice")
     scalars: dict[str, str] = {}
     for key in ("WIDTH", "HEIGHT", "POINTS", "DATA"):
         if len(values[key]) != 1:
@@ -200,37 +293,51 @@ def read_pcd_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
     points = _count(name, "PCD POINTS", scalars["POINTS"])
     if width * height != points:
         _fail(name, f"PCD WIDTH x HEIGHT ({width} x {height}) is not POINTS ({points})")
+    viewpoint = None
     if "VIEWPOINT" in values:
-        _check_viewpoint(name, values["VIEWPOINT"])
+        viewpoint = _check_viewpoint(name, values["VIEWPOINT"])
+    version = values["VERSION"][0] if values.get("VERSION") else None
     data = scalars["DATA"].lower()
     if data not in _PCD_DATA:
         _fail(name, f"PCD DATA must be ascii, binary or binary_compressed, not {data[:40]!r}")
     point_size = sum(s * c for s, c in zip(sizes, count_values, strict=True))
     body = size - header_len
-    if data == "binary" and body < points * point_size:
-        _fail(name, f"truncated binary PCD ({points} points of {point_size} bytes need "
-                    f"{points * point_size} bytes, {body} present)")
+    warnings: list[str] = []
+    compressed = None
+    if data == "binary":
+        if body < points * point_size:
+            _fail(name, f"truncated binary PCD ({points} points of {point_size} bytes need "
+                        f"{points * point_size} bytes, {body} present)")
+        if body > points * point_size:
+            warnings.append(f"{body - points * point_size} bytes after the last point "
+                            "were ignored")
     elif data == "binary_compressed":
-        _check_compressed(name, fp, head, header_len, size, points * point_size)
+        compressed = _check_compressed(name, fp, head, header_len, size, points * point_size)
+        extra = body - 8 - compressed
+        if extra:
+            warnings.append(f"{extra} bytes after the compressed block were ignored")
     elif data == "ascii" and points and body < points * sum(count_values) * 2 - 1:
         _fail(name, f"truncated ascii PCD ({points} points cannot fit in {body} bytes)")
-    return PointCloudHeader("pcd", data, points, fields, width, height)
+    return PcdLayout(version, fields, sizes, types, count_values, width, height, points, data,
+                     header_len, size, viewpoint, compressed, tuple(warnings))
 
 
-def _check_viewpoint(name: str, tokens: list[str]) -> None:
+def _check_viewpoint(name: str, tokens: list[str]) -> tuple[float, ...]:
     if len(tokens) != 7:
         _fail(name, f"PCD VIEWPOINT needs 7 numbers, not {len(tokens)}")
     try:
-        numbers = [float(t) for t in tokens]
+        numbers = tuple(float(t) for t in tokens)
     except ValueError:
         _fail(name, "PCD VIEWPOINT is not numeric")
     if not all(math.isfinite(v) for v in numbers):
         _fail(name, "PCD VIEWPOINT is not finite")
+    return numbers
 
 
 def _check_compressed(
     name: str, fp: BinaryIO, head: bytes, header_len: int, size: int, expected: int
-) -> None:
+) -> int:
+    """Check the two block sizes of a ``binary_compressed`` PCD; return the compressed size."""
     if header_len + 8 <= len(head):
         sizes = head[header_len:header_len + 8]
     else:
@@ -247,10 +354,71 @@ def _check_compressed(
     if header_len + 8 + compressed > size:
         _fail(name, f"truncated binary_compressed PCD (block of {compressed} bytes, "
                     f"{size - header_len - 8} present)")
+    if uncompressed > _LZF_MAX_RATIO * compressed + 64:
+        # LZF expands at most ~88x (a 3-byte reference yields 264 bytes): a
+        # larger claim is a lie that would make us allocate for nothing.
+        _fail(name, f"binary_compressed PCD claims {uncompressed} bytes from a block of "
+                    f"{compressed}, more than LZF can expand")
+    return int(compressed)
+
+
+@dataclass(frozen=True, slots=True)
+class PlyProperty:
+    """One ``property`` line: a scalar (``list_count`` None) or a list property."""
+
+    name: str
+    type: str
+    list_count: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlyElement:
+    """One ``element`` with its count and properties, in file order."""
+
+    name: str
+    count: int
+    properties: tuple[PlyProperty, ...]
+
+    @property
+    def fixed_size(self) -> int | None:
+        """Bytes of one binary item, or None when it has a list property."""
+        if any(p.list_count is not None for p in self.properties):
+            return None
+        return sum(PLY_TYPE_SIZES[p.type] for p in self.properties)
+
+
+@dataclass(frozen=True, slots=True)
+class PlyLayout:
+    """Everything a PLY header says; ``data_offset`` is where the first element starts."""
+
+    encoding: str
+    elements: tuple[PlyElement, ...]
+    data_offset: int
+    file_size: int
+
+    @property
+    def vertex_index(self) -> int:
+        return next(i for i, e in enumerate(self.elements) if e.name == "vertex")
 
 
 def read_ply_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
     """Read and check a PLY header; `fp` is at offset 0 and the file has `size` bytes.
+
+    Raises
+    ------
+    MediaError
+        The header is malformed, has no ``vertex`` element, or the file is too short.
+    """
+    layout = parse_ply_header(name, fp, size)
+    vertex = layout.elements[layout.vertex_index]
+    types = tuple(p.type if p.list_count is None else f"list<{p.list_count},{p.type}>"
+                  for p in vertex.properties)
+    return PointCloudHeader("ply", layout.encoding, vertex.count,
+                            tuple(p.name for p in vertex.properties), field_types=types)
+
+
+def parse_ply_header(name: str, fp: BinaryIO, size: int) -> PlyLayout:
+    """Parse and check a PLY header into a :class:`PlyLayout` (types as numpy names).
 
     Raises
     ------
@@ -264,8 +432,7 @@ def read_ply_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
         name, head, len(head) >= size, "end_header", _PLY_KEYS
     )
     encoding = ""
-    # Each element: (name, count, property names, item sizes with None for list properties)
-    elements: list[tuple[str, int, list[str], list[int | None]]] = []
+    elements: list[tuple[str, int, list[PlyProperty]]] = []
     for tokens in lines[1:-1]:
         key = tokens[0]
         if key in ("comment", "obj_info"):
@@ -278,43 +445,44 @@ def read_ply_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
             if len(tokens) != 3:
                 _fail(name, f"bad PLY element line {' '.join(tokens)[:60]!r}")
             count = _count(name, f"PLY element {tokens[1][:40]!r} count", tokens[2])
-            elements.append((tokens[1], count, [], []))
+            elements.append((tokens[1], count, []))
         elif key == "property":
             if not elements:
                 _fail(name, "PLY property before any element")
             elements[-1][2].append(_ply_property(name, tokens))
-            elements[-1][3].append(_PLY_TYPES[tokens[1]] if tokens[1] != "list" else None)
         else:
             _fail(name, f"not a PLY header: unexpected line {key[:40]!r}")
     if not encoding:
         _fail(name, "PLY header has no format line")
-    vertex = next((e for e in elements if e[0] == "vertex"), None)
-    if vertex is None:
+    layout = PlyLayout(encoding, tuple(PlyElement(n, c, tuple(p)) for n, c, p in elements),
+                       header_len, size)
+    if not any(e.name == "vertex" for e in layout.elements):
         _fail(name, "PLY file has no vertex element")
     body = size - header_len
     if encoding == "ascii":
-        need = sum(count * len(props) * 2 for _, count, props, _ in elements)
+        need = sum(e.count * len(e.properties) * 2 for e in layout.elements)
         if need and body < need - 1:
             _fail(name, f"truncated ascii PLY (the elements cannot fit in {body} bytes)")
     else:
         need = 0
-        for _, count, _, item_sizes in elements:
-            if None in item_sizes:
+        for element in layout.elements:
+            item = element.fixed_size
+            if item is None:
                 break
-            need += count * sum(s for s in item_sizes if s is not None)
+            need += element.count * item
         if body < need:
             _fail(name, f"truncated binary PLY ({need} bytes of fixed-size elements "
                         f"expected, {body} present)")
-    return PointCloudHeader("ply", encoding, vertex[1], tuple(vertex[2]))
+    return layout
 
 
-def _ply_property(name: str, tokens: list[str]) -> str:
-    """Check one ``property`` line and return the property name."""
-    if len(tokens) == 3 and tokens[1] in _PLY_TYPES:
-        return tokens[2]
-    if (len(tokens) == 5 and tokens[1] == "list" and tokens[2] in _PLY_TYPES
-            and tokens[2] not in _PLY_FLOATS and tokens[3] in _PLY_TYPES):
-        return tokens[4]
+def _ply_property(name: str, tokens: list[str]) -> PlyProperty:
+    """Check one ``property`` line; types become numpy names (``uchar`` -> ``uint8``)."""
+    if len(tokens) == 3 and tokens[1] in _PLY_NUMPY:
+        return PlyProperty(tokens[2], _PLY_NUMPY[tokens[1]])
+    if (len(tokens) == 5 and tokens[1] == "list" and tokens[2] in _PLY_NUMPY
+            and tokens[2] not in _PLY_FLOATS and tokens[3] in _PLY_NUMPY):
+        return PlyProperty(tokens[4], _PLY_NUMPY[tokens[3]], _PLY_NUMPY[tokens[2]])
     _fail(name, f"bad PLY property line {' '.join(tokens)[:60]!r}")
 
 
@@ -364,6 +532,7 @@ def read_las_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
             version = f"{header.version.major}.{header.version.minor}"
             point_format = int(header.point_format.id)
             fields = tuple(str(d) for d in header.point_format.dimension_names)
+            field_types = las_field_types(header.point_format)
             record = int(header.point_format.size)
             offset = int(header.offset_to_point_data)
             mins = tuple(float(v) for v in header.mins)
@@ -388,7 +557,21 @@ def read_las_header(name: str, fp: BinaryIO, size: int) -> PointCloudHeader:
         fields,
         bounds=bounds,
         crs=crs,
+        field_types=field_types,
     )
+
+
+def las_field_types(point_format: Any) -> tuple[str, ...]:
+    """The type of each dimension of a laspy point format (``"uint8:3bit"`` for bit fields)."""
+    types = []
+    for dim in point_format.dimensions:
+        if dim.dtype is None:
+            types.append(f"uint8:{int(dim.num_bits)}bit")
+        else:
+            base = str(dim.dtype.base if dim.dtype.shape else dim.dtype)
+            count = int(dim.num_elements)
+            types.append(base if count == 1 else f"{base}[{count}]")
+    return tuple(types)
 
 
 def _las_crs(header: Any) -> str | None:
@@ -415,4 +598,4 @@ def read_kitti_header(name: str, size: int) -> PointCloudHeader:
         _fail(name, f"not a KITTI .bin point cloud (size {size} is not a positive multiple "
                     f"of {_KITTI_RECORD} bytes)")
     return PointCloudHeader("kitti_bin", "float32 x y z intensity", size // _KITTI_RECORD,
-                            KITTI_FIELDS)
+                            KITTI_FIELDS, field_types=("float32",) * 4)
