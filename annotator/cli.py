@@ -66,7 +66,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"added {len(report.added)} item(s); {len(report.skipped_existing)} already "
                   f"in the project; {len(report.ignored)} file(s) of other types ignored")
         for format_id, path in sources:
-            summary = import_annotations(project, format_id, path, replace=args.replace)
+            summary = import_annotations(project, format_id, path, replace=args.replace,
+                                         options={"calib": args.calib})
             for problem in summary.problems:
                 print(f"note: {problem}", file=sys.stderr)
             replaced = f"; replaced {summary.replaced}" if args.replace else ""
@@ -108,13 +109,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from annotator.exchange import export
+    from annotator.formats import get_format
 
     with _open(args) as project:
         delivery = export(project, args.format, args.out, batch=args.batch,
-                          accepted_only=args.accepted_only, copy_media=args.with_media)
+                          accepted_only=args.accepted_only, copy_media=args.with_media,
+                          options={"calib": args.calib})
     report = delivery.report
     validation = delivery.manifest["validation"]
-    print(f"wrote {sum(report.written.values())} annotation(s) on {report.images} image(s) "
+    items = "point cloud(s)" if get_format(args.format).media == "pointcloud" else "image(s)"
+    print(f"wrote {sum(report.written.values())} annotation(s) on {report.images} {items} "
           f"as {args.format} to {delivery.out}")
     if report.skipped:
         kinds = sorted({f"{s.kind}" for s in report.skipped})
@@ -131,18 +135,54 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     info = probe(args.path)
     data = info.to_json()
+    if info.kind == "pointcloud":
+        data.update(_pointcloud_details(args.path, data["bounds"] is None))
     if args.json:
         _print_json(data)
         return 0
     for key, value in data.items():
-        if value in (None, [], ()):
+        if value in (None, [], (), {}):
             continue
         if key == "bounds":
             value = f"min {value['min']}  max {value['max']}"
+        elif key == "field_types":
+            value = " ".join(f"{name}:{kind}" for name, kind in value.items())
+        elif key == "warnings":
+            for line in value:
+                print(f"{'warning':>16}: {line}")
+            continue
         elif isinstance(value, list):
             value = " ".join(map(str, value))
         print(f"{key:>16}: {value}")
     return 0
+
+
+def _pointcloud_details(path: str, read_points: bool) -> dict[str, Any]:
+    """Field types and header warnings; bounds from the points when the header has none.
+
+    PCD, PLY and KITTI headers carry no bounds, so the points are read (with a
+    progress bar on a terminal); LAS/LAZ bounds come from the header.
+    """
+    from annotator.media.pointcloud import read_pointcloud
+    from annotator.media.probe import pointcloud_header
+    from annotator.progress import TerminalProgress
+
+    header = pointcloud_header(path)
+    details: dict[str, Any] = {
+        "field_types": dict(zip(header.fields, header.field_types, strict=False)),
+        "warnings": list(header.warnings),
+        "bounds_from": "header",
+    }
+    if read_points:
+        bar = TerminalProgress(f"reading {os.path.basename(path)}")
+        cloud = read_pointcloud(path, progress=bar)
+        bar.finish()
+        details["warnings"] = list(dict.fromkeys([*header.warnings, *cloud.warnings]))
+        details["bounds_from"] = "points"
+        if len(cloud):
+            low, high = cloud.bounds()
+            details["bounds"] = {"min": low.tolist(), "max": high.tolist()}
+    return details
 
 
 # -- batches ---------------------------------------------------------------------
@@ -336,6 +376,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="annotations to add, like coco:instances.json (repeatable)")
     sub.add_argument("--replace", action="store_true",
                      help="the imported annotations replace those of the items they cover")
+    sub.add_argument("--calib", metavar="FILE",
+                     help="KITTI calibration (Tr_velo_to_cam, R0_rect) the labels were written "
+                          "with (kitti; default: calib/<stem>.txt beside label_2, else identity)")
 
     sub = add("validate", cmd_validate,
               "check every shape against the schema's rules (exit 1 when errors)")
@@ -345,13 +388,19 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = add("export", cmd_export, "write a deliverable folder in an exchange format (lead)")
     sub.add_argument("project")
-    sub.add_argument("--format", required=True, help="coco, yolo, yolo_obb, voc, labelme, cvat")
+    sub.add_argument("--format", required=True,
+                     help="images: coco, yolo, yolo_obb, voc, labelme, cvat; "
+                          "point clouds: kitti, openlabel, cuboids")
     sub.add_argument("--out", required=True, help="new folder to write")
     sub.add_argument("--accepted-only", action="store_true",
                      help="only items of accepted batches")
     sub.add_argument("--batch", help="batch id or name")
     sub.add_argument("--with-media", action="store_true",
                      help="copy the media files into images/ too")
+    sub.add_argument("--calib", metavar="FILE",
+                     help="KITTI calibration file mapping the LiDAR frame to the camera "
+                          "(Tr_velo_to_cam, R0_rect, optional P2; kitti only; default: "
+                          "identity, labels in the LiDAR frame)")
 
     sub = add("inspect", cmd_inspect, "what a media file is: kind, size, points, fields, bounds")
     sub.add_argument("path")

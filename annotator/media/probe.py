@@ -54,6 +54,7 @@ __all__ = [
     "Bounds",
     "MediaInfo",
     "media_kind",
+    "pointcloud_header",
     "probe",
     "sha256_file",
 ]
@@ -211,6 +212,32 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         ``"<path>: <what is wrong>"`` on one line: missing, unreadable, empty,
         unsupported, corrupt, inconsistent or truncated.
     """
+    name, kind, size = _regular_file(path)
+    if kind == "pointcloud":
+        return _cloud_info(name, _read_cloud_header(name, size))
+    try:
+        with open(name, "rb") as fp:
+            return _probe_image(name, fp, size)
+    except OSError as exc:
+        _fail(name, _os_problem(exc))
+
+
+def pointcloud_header(path: str | os.PathLike[str]) -> PointCloudHeader:
+    """The full header facts of a point-cloud file (field types and header warnings too).
+
+    Raises
+    ------
+    MediaError
+        As :func:`probe`; also when the suffix is not a point-cloud suffix.
+    """
+    name, kind, size = _regular_file(path)
+    if kind != "pointcloud":
+        _fail(name, "not a point cloud (suffix is not .pcd .ply .las .laz or .bin)")
+    return _read_cloud_header(name, size)
+
+
+def _regular_file(path: str | os.PathLike[str]) -> tuple[str, str, int]:
+    """Check that `path` is a non-empty regular file of a known kind: (name, kind, size)."""
     name = os.fspath(path)
     try:
         st = os.stat(name)
@@ -227,24 +254,24 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     if kind is None:
         _fail(name, f"unsupported file type '{suffix}'" if suffix else
               "unsupported file type (no suffix)")
-    size = st.st_size
-    if size == 0:
+    if st.st_size == 0:
         _fail(name, "empty file")
+    return name, kind, st.st_size
+
+
+def _read_cloud_header(name: str, size: int) -> PointCloudHeader:
+    suffix = os.path.splitext(name)[1].lower()
     try:
         with open(name, "rb") as fp:
-            if kind == "image":
-                return _probe_image(name, fp, size)
             if suffix == ".pcd":
-                header = read_pcd_header(name, fp, size)
-            elif suffix == ".ply":
-                header = read_ply_header(name, fp, size)
-            elif suffix in (".las", ".laz"):
-                header = read_las_header(name, fp, size)
-            else:
-                header = read_kitti_header(name, size)
+                return read_pcd_header(name, fp, size)
+            if suffix == ".ply":
+                return read_ply_header(name, fp, size)
+            if suffix in (".las", ".laz"):
+                return read_las_header(name, fp, size)
+            return read_kitti_header(name, size)
     except OSError as exc:
         _fail(name, _os_problem(exc))
-    return _cloud_info(name, header)
 
 
 def _cloud_info(name: str, header: PointCloudHeader) -> MediaInfo:
