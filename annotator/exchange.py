@@ -9,20 +9,24 @@ undoable edit, all or nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from annotator.commands import AddAnnotations, DeleteAnnotations
 from annotator.errors import FormatError
 from annotator.formats import (
     ExportItem,
+    FormatSpec,
     ImportContext,
     ImportResult,
     ProjectView,
+    available,
     get_format,
 )
 from annotator.formats.deliverable import Delivery, write_deliverable
@@ -94,14 +98,29 @@ def export_view(project: Project, batch: int | str | None = None,
     return ProjectView(project.schema, source, count)
 
 
+def _options(spec: FormatSpec, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The settings given for a format, refused when the format does not take them."""
+    given = {k: v for k, v in (options or {}).items() if v is not None}
+    for name in sorted(set(given) - set(spec.options)):
+        takers = [f for f, other in available().items() if name in other.options]
+        also = f" (only {', '.join(takers)} does)" if takers else ""
+        raise FormatError(f"--{name}: the {spec.id} format takes no such setting{also}")
+    return given
+
+
 def export(project: Project, format_id: str, out: str | os.PathLike[str], *,
            batch: int | str | None = None, accepted_only: bool = False,
-           copy_media: bool = False) -> Delivery:
-    """Write a deliverable folder (a lead's job): format files, manifest, reports."""
+           copy_media: bool = False, options: Mapping[str, Any] | None = None) -> Delivery:
+    """Write a deliverable folder (a lead's job): format files, manifest, reports.
+
+    ``options`` are the format's settings (``{"calib": path}`` for KITTI).
+    """
     require_lead(project.user, "export")
     spec = get_format(format_id)
+    settings = _options(spec, options)
     with project.store.snapshot():
-        view = export_view(project, batch, accepted_only, spec.media)
+        view = dataclasses.replace(export_view(project, batch, accepted_only, spec.media),
+                                   options=settings)
         names: dict[int, str] = {}
         items: list[tuple[Item, list[Annotation]]] = []
         for export_item in view.items():
@@ -166,15 +185,17 @@ def _all_items(project: Project) -> list[Item]:
 
 
 def import_annotations(project: Project, format_id: str, path: str | os.PathLike[str], *,
-                       replace: bool = False) -> ImportSummary:
+                       replace: bool = False,
+                       options: Mapping[str, Any] | None = None) -> ImportSummary:
     """Add the shapes of an annotation file to the project as one edit, or nothing."""
     spec = get_format(format_id)
+    settings = _options(spec, options)
     source = Path(path)
     if not source.exists():
         raise FormatError(f"{source}: no such file or folder")
     index = ItemIndex(_all_items(project), project.media_roots())
-    result = spec.read(source, ImportContext(project.schema, index.lookup))
-    additions, covered = _annotations(project, result, index)
+    result = spec.read(source, ImportContext(project.schema, index.lookup, settings))
+    additions, covered = _annotations(project, result, index, spec.media)
     summary = ImportSummary(spec.id, len(covered), Counter(a.label for a in additions),
                             problems=list(result.problems))
     if not additions and not replace:
@@ -193,16 +214,25 @@ def import_annotations(project: Project, format_id: str, path: str | os.PathLike
     return summary
 
 
-def _annotations(project: Project, result: ImportResult, index: ItemIndex,
+def _annotations(project: Project, result: ImportResult, index: ItemIndex, media: str,
                  ) -> tuple[list[Annotation], set[int]]:
-    """Imported shapes as new annotations; every image must be a known item, every class known."""
+    """Imported shapes as new annotations; every file must be a known item of the format's
+    media kind (an image, or a point-cloud tile), every class known."""
     schema = project.schema
+    what = "point-cloud tile(s)" if media == "pointcloud" else "image(s)"
     missing = sorted({i.file_name for i in result.images if index.lookup(i.file_name) is None})
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
                                           else "")
-        raise FormatError(f"{result.format} import: {len(missing)} image(s) are not in the "
+        raise FormatError(f"{result.format} import: {len(missing)} {what} are not in the "
                           f"project: {shown}; import the media first; nothing was imported")
+    other = sorted({i.file_name for i in result.images
+                    if (found := index.lookup(i.file_name)) is not None and found.kind != media})
+    if other:
+        raise FormatError(f"{result.format} import: {other[0]} is not a "
+                          f"{'point-cloud tile' if media == 'pointcloud' else 'image'} in the "
+                          f"project, and {result.format} annotates {what.replace('(s)', 's')} "
+                          "only; nothing was imported")
     unknown = sorted({s.label for i in result.images for s in i.shapes} - set(schema.names))
     if unknown:
         raise FormatError(f"{result.format} import: classes not in the schema: "

@@ -34,6 +34,7 @@ __all__ = [
     "CLOUD_SUFFIXES",
     "cuboid_from",
     "cuboid_or_skip",
+    "json_number",
     "normal_angle",
     "resolve_stem",
 ]
@@ -45,6 +46,21 @@ CLOUD_SUFFIXES = tuple(sorted(POINTCLOUD_SUFFIXES))
 def normal_angle(angle: float) -> float:
     """An angle in radians brought into [-pi, pi]; angles already there come back unchanged."""
     return math.remainder(angle, math.tau)
+
+
+def json_number(value: Any, where: str) -> float:
+    """A number as JSON gives it: no text, no true/false, no 400-digit integers.
+
+    >>> json_number(10**400, "x")
+    Traceback (most recent call last):
+    ...
+    annotator.errors.FormatError: x: 100000000000000000000000000000... is not a usable coordinate
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormatError(f"{where}: {value!r:.40} is not a number")
+    if isinstance(value, int) and abs(value) > 10**15:
+        raise FormatError(f"{where}: {str(value)[:30]}... is not a usable coordinate")
+    return finite(value, where)
 
 
 def cuboid_from(center: Sequence[Any], size: Sequence[Any], yaw: Any, where: str) -> Cuboid:

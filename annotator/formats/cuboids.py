@@ -63,7 +63,7 @@ from annotator.formats.base import (
     safe_name,
     typed_attribute,
 )
-from annotator.formats.clouds import cuboid_from, cuboid_or_skip
+from annotator.formats.clouds import cuboid_from, cuboid_or_skip, json_number
 from annotator.model import LabelSchema
 
 __all__ = ["FILE", "FORMAT", "MARK", "detect", "read", "write"]
@@ -159,10 +159,7 @@ def _id(row: Mapping[str, Any], key: str, where: str) -> int:
 def _vector(value: Any, where: str) -> list[float]:
     if not isinstance(value, list) or len(value) != 3:
         raise FormatError(f"{where}: expected 3 numbers, got {value!r:.80}")
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise FormatError(f"{where}: {v!r} is not a number")
-    return value
+    return [json_number(v, where) for v in value]
 
 
 def _ids(rows: list[dict[str, Any]], key: str, where: str) -> dict[int, dict[str, Any]]:
@@ -191,9 +188,7 @@ def _shape(row: Mapping[str, Any], label: str, schema: LabelSchema, where: str,
         raise FormatError(f"{where}: 'bbox3d' must be an object with center, size and yaw")
     center = _vector(box.get("center"), f"{where}: bbox3d.center")
     size = _vector(box.get("size"), f"{where}: bbox3d.size")
-    yaw = box.get("yaw")
-    if isinstance(yaw, bool) or not isinstance(yaw, int | float):
-        raise FormatError(f"{where}: bbox3d.yaw {yaw!r} is not a number")
+    yaw = json_number(box.get("yaw"), f"{where}: bbox3d.yaw")
     cuboid = cuboid_from(center, size, yaw, where)
     raw = row.get("attributes", {})
     if not isinstance(raw, dict):

@@ -70,12 +70,17 @@ from annotator.formats.base import (
     Report,
     attribute_text,
     check_labels,
-    finite,
     read_json,
     safe_name,
     typed_attribute,
 )
-from annotator.formats.clouds import cuboid_from, cuboid_or_skip, normal_angle, resolve_stem
+from annotator.formats.clouds import (
+    cuboid_from,
+    cuboid_or_skip,
+    json_number,
+    normal_angle,
+    resolve_stem,
+)
 from annotator.model import Annotation, Item, LabelSchema
 from annotator.shapes import Cuboid
 
@@ -218,10 +223,7 @@ def _numbers(value: Any, where: str) -> list[float]:
     if len(values) not in (9, 10):
         raise FormatError(f"{where}: {len(values)} numbers; a cuboid has 9 (Euler) or 10 "
                           "(quaternion)")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise FormatError(f"{where}: {v!r} is not a number")
-    return [finite(v, where) for v in values]
+    return [json_number(v, where) for v in values]
 
 
 def _tilt_and_yaw(numbers: list[float], where: str) -> tuple[float, float]:
