@@ -54,7 +54,7 @@ from annotator.media.pointcloud_build import (
     pack_rgb,
     unpack_rgb,
 )
-from annotator.media.pointcloud_header import PcdLayout, parse_pcd_header
+from annotator.media.pointcloud_header import ORIGIN_COMMENT, PcdLayout, parse_pcd_header
 from annotator.media.text_table import TextRows, parse_numbers
 
 __all__ = ["ENCODINGS", "read_pcd", "write_pcd"]
@@ -115,6 +115,7 @@ def read_pcd(path: str | os.PathLike[str], progress: Progress | None = None) -> 
         name, columns.xyz, fields, fmt="pcd", encoding=layout.data,
         organised=(layout.width, layout.height) if layout.height > 1 else None,
         warnings=[*layout.warnings, *columns.warnings, *notes], ticker=ticker,
+        origin_hint=layout.origin,
     )
 
 
@@ -189,6 +190,8 @@ def _compressed_columns(name: str, fp: BinaryIO, layout: PcdLayout, ticker: Tick
         except ValueError as exc:
             _fail(name, f"corrupt binary_compressed PCD (LZF: {exc})")
         del block
+        if data is None:  # python-lzf's answer to a stream that does not decode
+            _fail(name, "corrupt binary_compressed PCD (the LZF block does not decode)")
         if len(data) != expected:
             _fail(name, f"corrupt binary_compressed PCD (unpacked {len(data)} bytes, "
                         f"expected {expected})")
@@ -292,7 +295,10 @@ def write_pcd(path: str | os.PathLike[str], cloud: PointCloud, encoding: str = "
     """Write `cloud` as a PCD file (``VERSION 0.7``) with the given encoding.
 
     Coordinates are float32 ``x y z`` when the cloud's origin is zero, else
-    float64 world coordinates (``origin + xyz``), so nothing is lost.  Fields
+    float64 world coordinates (``origin + xyz``), so nothing is lost, and a
+    comment line ``# annotator origin X Y Z`` that :func:`read_pcd` takes as
+    the origin again, so the local float32 coordinates come back bit for bit
+    (other readers skip comment lines).  Fields
     keep their numpy types (bool as ``U 1``, float16 as ``F 4``); ``rgb``
     ``(n, 3)`` uint8 is packed as PCL does, into ``rgba`` when there is an
     ``alpha`` field too.  An organised cloud keeps its WIDTH and HEIGHT.
@@ -309,8 +315,11 @@ def write_pcd(path: str | os.PathLike[str], cloud: PointCloud, encoding: str = "
     columns = _write_columns(name, cloud)
     n = len(cloud)
     width, height = cloud.organised if cloud.organised and _grid_fits(cloud) else (n, 1)
+    origin = ([f"{ORIGIN_COMMENT} {' '.join(repr(float(v)) for v in cloud.origin)}"]
+              if np.any(cloud.origin) else [])
     header = "\n".join([
         "# .PCD v0.7 - Point Cloud Data file format",
+        *origin,
         "VERSION 0.7",
         "FIELDS " + " ".join(c[0] for c in columns),
         "SIZE " + " ".join(str(c[2]) for c in columns),

@@ -8,11 +8,13 @@ picks the local frame:
 
 * float32 coordinates within :data:`NEAR` metres of zero are used as stored:
   ``origin`` is zero and ``xyz`` stays the reader's view, nothing is copied;
-* anything else (float64, integers, float32 far from zero) gets an ``origin``
-  at the whole-metre centre of the bounds and float32 ``xyz = world - origin``.
-  For float32 input that shift is checked to be exact point by point (it
-  usually is: far from zero a float32 has no bits below the shift's); if it is
-  not, the cloud keeps origin zero rather than lose a bit.
+* anything else (float64, integers) gets an ``origin`` at the whole-metre
+  centre of the bounds (or the origin the file notes, see
+  :func:`annotator.media.pcd.write_pcd`) and float32 ``xyz = world - origin``;
+* float32 axes farther than :data:`NEAR` from zero are shifted the same way,
+  checked point by point to be exact (they usually are: far from zero a
+  float32 has no bits below the shift's); an axis where a point would change
+  keeps origin zero rather than lose a bit.
 
 Non-finite points are dropped with a warning; an organised cloud that loses
 points is no longer a grid, so ``organised`` is then None (and says so).
@@ -45,6 +47,7 @@ NEAR: Final = 10_000.0
 """float32 coordinates within this many metres of zero keep origin zero (ulp <= 1 mm)."""
 
 _FINE_HALF_SPAN: Final = 8192.0  # float32 resolves 1 mm up to 2**13 m from the origin
+_HINT_SLACK: Final = 1000.0
 _CLIPPED: Final = "colour values outside 0..255 were clipped"
 
 
@@ -117,17 +120,18 @@ def _finite_mask(xyz: npt.NDArray[Any], ticker: Ticker) -> npt.NDArray[np.bool_]
 
 def _shift(
     xyz: npt.NDArray[Any], origin: npt.NDArray[np.float64], ticker: Ticker, exact: bool
-) -> npt.NDArray[np.float32] | None:
-    """float32 ``xyz - origin`` computed in float64; None if `exact` and a point would change."""
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """float32 ``xyz - origin`` computed in float64, and per axis whether that was exact."""
     local = np.empty((len(xyz), 3), dtype=np.float32)
+    kept = np.ones(3, dtype=bool)
     for start in range(0, len(xyz), CHUNK):
         part = np.asarray(xyz[start:start + CHUNK], dtype=np.float64)
         out = local[start:start + CHUNK]
         np.subtract(part, origin, out=out, casting="same_kind")
-        if exact and not np.array_equal(out.astype(np.float64) + origin, part):
-            return None
+        if exact:
+            kept &= np.all(out.astype(np.float64) + origin == part, axis=0)
         ticker.advance(len(part))
-    return local
+    return local, kept
 
 
 def build_cloud(
@@ -142,6 +146,7 @@ def build_cloud(
     warnings: tuple[str, ...] | list[str] = (),
     ticker: Ticker | None = None,
     origin: npt.NDArray[np.float64] | None = None,
+    origin_hint: tuple[float, float, float] | None = None,
 ) -> PointCloud:
     """Check `xyz` (any ``(n, 3)`` numeric array), pick the local frame, drop bad points.
 
@@ -157,6 +162,9 @@ def build_cloud(
         Progress for one pass over the points (more passes only check cancellation).
     origin : ndarray, optional
         Use this origin (the caller has already shifted `xyz`, which must be float32).
+    origin_hint : tuple of 3 floats, optional
+        The origin a file says it was written with; used when it lies within
+        a kilometre of the points' centre (else the usual rule applies).
 
     Raises
     ------
@@ -181,7 +189,12 @@ def build_cloud(
     if origin is not None:
         local = np.asarray(xyz, dtype=np.float32)
     else:
-        origin, local = _local_frame(xyz, low, high, ticker)
+        hint = None if origin_hint is None else np.array(origin_hint, dtype=np.float64)
+        if hint is not None and not np.all(np.abs(hint - (low + high) / 2)
+                                           <= (high - low) / 2 + _HINT_SLACK):
+            notes.append("the origin noted in the file is far from the points; not used")
+            hint = None
+        origin, local = _local_frame(xyz, low, high, ticker, hint)
     if len(local) and xyz.dtype != np.float32 and float(np.max(high - low)) / 2 > _FINE_HALF_SPAN:
         notes.append(f"the cloud spans {float(np.max(high - low)):.0f} m: its float32 local "
                      "coordinates resolve less than a millimetre at the edges")
@@ -194,18 +207,32 @@ def _local_frame(
     low: npt.NDArray[np.float64],
     high: npt.NDArray[np.float64],
     ticker: Ticker,
+    hint: npt.NDArray[np.float64] | None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]:
     zero = np.zeros(3)
     if len(xyz) == 0:
         return zero, np.zeros((0, 3), dtype=np.float32)
     single = xyz.dtype == np.float32
-    if single and max(float(np.max(np.abs(low))), float(np.max(np.abs(high)))) <= NEAR:
-        return zero, xyz
-    origin = np.rint((low + high) / 2)
+    far = np.maximum(np.abs(low), np.abs(high)) > NEAR
+    if hint is not None:
+        origin = hint.copy()
+    elif single:
+        origin = np.where(far, np.rint((low + high) / 2), 0.0)
+    else:
+        origin = np.rint((low + high) / 2)
     origin[origin == 0] = 0.0  # no negative zero in the origin
-    local = _shift(xyz, origin, ticker, exact=single)
-    if local is None:  # float32 input that a shift would round: keep it as stored
+    if single and not np.any(origin):
         return zero, xyz
+    local, exact = _shift(xyz, origin, ticker, exact=single)
+    if single and not exact.all():
+        # float32 input that a shift would round on some axis: keep that axis as stored
+        if not exact.any():
+            return zero, xyz
+        for axis in np.flatnonzero(~exact):
+            origin[axis] = 0.0
+            for start in range(0, len(xyz), CHUNK):
+                local[start:start + CHUNK, axis] = xyz[start:start + CHUNK, axis]
+            ticker.check()
     return origin, local
 
 

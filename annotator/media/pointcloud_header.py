@@ -26,6 +26,7 @@ from annotator.errors import MediaError
 __all__ = [
     "HEADER_LIMIT",
     "MAX_POINTS",
+    "ORIGIN_COMMENT",
     "PLY_TYPE_SIZES",
     "Bounds",
     "PcdLayout",
@@ -57,6 +58,9 @@ _PCD_REQUIRED: Final = ("FIELDS", "SIZE", "TYPE", "WIDTH", "HEIGHT", "POINTS", "
 _PCD_DATA: Final = frozenset({"ascii", "binary", "binary_compressed"})
 _PCD_TYPE_SIZES: Final = {"I": frozenset({1, 2, 4, 8}), "U": frozenset({1, 2, 4, 8}),
                           "F": frozenset({4, 8})}
+ORIGIN_COMMENT: Final = "# annotator origin"
+"""Start of the PCD comment line in which :func:`annotator.media.pcd.write_pcd` notes the origin."""
+
 _MAX_COUNT: Final = 1 << 20
 _LZF_MAX_RATIO: Final = 90
 
@@ -198,6 +202,7 @@ class PcdLayout:
     viewpoint: tuple[float, ...] | None = None
     compressed_size: int | None = None
     warnings: tuple[str, ...] = ()
+    origin: tuple[float, float, float] | None = None
 
     @property
     def point_size(self) -> int:
@@ -319,7 +324,21 @@ def parse_pcd_header(name: str, fp: BinaryIO, size: int) -> PcdLayout:
     elif data == "ascii" and points and body < points * sum(count_values) * 2 - 1:
         _fail(name, f"truncated ascii PCD ({points} points cannot fit in {body} bytes)")
     return PcdLayout(version, fields, sizes, types, count_values, width, height, points, data,
-                     header_len, size, viewpoint, compressed, tuple(warnings))
+                     header_len, size, viewpoint, compressed, tuple(warnings),
+                     _origin_comment(head[:header_len]))
+
+
+def _origin_comment(header: bytes) -> tuple[float, float, float] | None:
+    """The origin our writer notes in a comment line (any other reader skips it)."""
+    for line in header.split(b"\n"):
+        if line.startswith(ORIGIN_COMMENT.encode()):
+            try:
+                x, y, z = (float(t) for t in line[len(ORIGIN_COMMENT):].split())
+            except ValueError:
+                return None
+            if all(math.isfinite(v) for v in (x, y, z)):
+                return x, y, z
+    return None
 
 
 def _check_viewpoint(name: str, tokens: list[str]) -> tuple[float, ...]:
