@@ -229,10 +229,10 @@ def _annotations(project: Project, result: ImportResult, index: ItemIndex, media
     other = sorted({i.file_name for i in result.images
                     if (found := index.lookup(i.file_name)) is not None and found.kind != media})
     if other:
-        raise FormatError(f"{result.format} import: {other[0]} is not a "
-                          f"{'point-cloud tile' if media == 'pointcloud' else 'image'} in the "
-                          f"project, and {result.format} annotates {what.replace('(s)', 's')} "
-                          "only; nothing was imported")
+        one = "a point-cloud tile" if media == "pointcloud" else "an image"
+        raise FormatError(f"{result.format} import: {other[0]} is not {one} in the project, "
+                          f"and {result.format} annotates {what.replace('(s)', 's')} only; "
+                          "nothing was imported")
     unknown = sorted({s.label for i in result.images for s in i.shapes} - set(schema.names))
     if unknown:
         raise FormatError(f"{result.format} import: classes not in the schema: "
