@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from annotator.errors import MediaError
-from annotator.media.pointcloud import PointCloud, Progress
+from annotator.media.pointcloud import Cancelled, PointCloud, Progress
 from annotator.media.pointcloud_build import CHUNK, Ticker, build_cloud, colour_to_rgb
 from annotator.media.pointcloud_header import read_kitti_header, read_las_header
 
@@ -133,7 +133,7 @@ def _read_las_points(
                         colour[done:done + m, axis] = np.asarray(chunk[dim])
                 done += m
                 ticker.advance(m)
-    except MediaError:
+    except (MediaError, Cancelled):
         raise
     except Exception as exc:  # laspy/lazrs raise many types on corrupt data
         _fail(name, f"corrupt LAS/LAZ point data ({_one_line(exc)})")
