@@ -7,7 +7,8 @@ All three encodings are read:
     the file, nothing is copied.  float32 ``x y z`` next to each other become
     one ``(n, 3)`` strided view.
 ``binary_compressed``
-    One LZF block (the C liblzf through ``python-lzf``) that unpacks to the
+    One LZF block (the C liblzf of ``python-lzf``, see
+    :mod:`annotator.media.lzf_codec`) that unpacks to the
     fields one after the other (all x, then all y ...); the fields are views
     of the unpacked bytes, and three float32 blocks x, y, z of equal length
     are one ``(n, 3)`` view with a column stride.
@@ -40,11 +41,11 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, Final, NoReturn
 
-import lzf  # type: ignore[import-not-found]  # python-lzf ships no stubs
 import numpy as np
 import numpy.typing as npt
 
 from annotator.errors import FormatError, MediaError
+from annotator.media.lzf_codec import LzfError, compress_pieces, decompress
 from annotator.media.pointcloud import PointCloud, Progress
 from annotator.media.pointcloud_build import (
     CHUNK,
@@ -102,7 +103,7 @@ def read_pcd(path: str | os.PathLike[str], progress: Progress | None = None) -> 
             if layout.data == "binary":
                 columns = _binary_columns(name, layout)
             elif layout.data == "binary_compressed":
-                columns = _compressed_columns(name, fp, layout, ticker)
+                columns = _compressed_columns(name, layout, ticker)
             else:
                 fp.seek(layout.data_offset)
                 columns = _ascii_columns(name, fp, layout, ticker)
@@ -177,24 +178,20 @@ def _binary_columns(name: str, layout: PcdLayout) -> _Columns:
     return _Columns(arrays, _xyz_view(layout, arrays, layout.offsets))
 
 
-def _compressed_columns(name: str, fp: BinaryIO, layout: PcdLayout, ticker: Ticker) -> _Columns:
+def _compressed_columns(name: str, layout: PcdLayout, ticker: Ticker) -> _Columns:
     expected = layout.points * layout.point_size
-    fp.seek(layout.data_offset + 8)
-    block = fp.read(layout.compressed_size or 0)
     ticker.check()
     if expected == 0:
-        data = b""
+        data: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
     else:
+        # the block is memory-mapped, not read into a copy; unpacked straight into numpy
+        block = np.memmap(name, dtype=np.uint8, mode="r", offset=layout.data_offset + 8,
+                          shape=(layout.compressed_size or 0,))
         try:
-            data = lzf.decompress(block, expected)
-        except ValueError as exc:
+            data = decompress(block, expected)
+        except LzfError as exc:
             _fail(name, f"corrupt binary_compressed PCD (LZF: {exc})")
         del block
-        if data is None:  # python-lzf's answer to a stream that does not decode
-            _fail(name, "corrupt binary_compressed PCD (the LZF block does not decode)")
-        if len(data) != expected:
-            _fail(name, f"corrupt binary_compressed PCD (unpacked {len(data)} bytes, "
-                        f"expected {expected})")
     arrays: dict[int, npt.NDArray[Any]] = {}
     starts, at = [], 0
     for index, field in enumerate(layout.fields):
@@ -438,36 +435,33 @@ def _write_ascii(fp: BinaryIO, columns: list[_Column], n: int) -> None:
         fp.write(("\n".join(map(" ".join, zip(*text, strict=True))) + "\n").encode("ascii"))
 
 
-def _field_pieces(columns: list[_Column], n: int) -> Iterator[bytes]:
-    """The field-major bytes (all of field 1, then field 2 ...), a few megabytes at a time."""
+def _field_pieces(columns: list[_Column], n: int) -> Iterator[npt.NDArray[Any]]:
+    """The field-major data (all of field 1, then field 2 ...), a few megabytes at a time."""
     for column in columns:
         rows = max(1, _PIECE // (column[2] * column[3]))
         for start in range(0, n, rows):
-            stop = min(n, start + rows)
-            yield np.ascontiguousarray(column[4](start, stop)).tobytes()
+            yield column[4](start, min(n, start + rows))
 
 
 def _write_compressed(name: str, fp: BinaryIO, columns: list[_Column], n: int) -> None:
-    """One LZF block, compressed piece by piece.
+    """One LZF block, compressed piece by piece (see :mod:`annotator.media.lzf_codec`).
 
-    An LZF stream has no header or end mark and back-references never reach
-    before the start of the piece they were made for, so independently
-    compressed pieces, concatenated, decompress to the concatenated input:
-    the memory needed is the compressed output plus one piece.
+    The memory needed is the compressed output of a few pieces, not the whole
+    uncompressed field-major copy.
     """
     sizes = fp.tell()
     fp.write(bytes(8))
-    compressed = uncompressed = 0
-    for piece in _field_pieces(columns, n):
-        packed = lzf.compress(piece, len(piece) + len(piece) // 16 + 64)
-        if packed is None:  # cannot happen with that bound; refuse rather than write junk
-            raise FormatError(f"{name}: LZF could not compress a block")
+    compressed = 0
+    uncompressed = n * sum(c[2] * c[3] for c in columns)
+    if uncompressed > _MAX_BLOCK:
+        raise FormatError(f"{name}: binary_compressed PCD holds at most 4 GiB of points; "
+                          "use binary")
+    for packed in compress_pieces(_field_pieces(columns, n)):
         fp.write(packed)
         compressed += len(packed)
-        uncompressed += len(piece)
-        if uncompressed > _MAX_BLOCK or compressed > _MAX_BLOCK:
-            raise FormatError(f"{name}: binary_compressed PCD holds at most 4 GiB of points; "
-                              "use binary")
+    if compressed > _MAX_BLOCK:
+        raise FormatError(f"{name}: the compressed points exceed the 4 GiB a "
+                          "binary_compressed PCD can hold; use binary")
     end = fp.tell()
     fp.seek(sizes)
     fp.write(struct.pack("<II", compressed, uncompressed))
