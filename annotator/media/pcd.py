@@ -328,7 +328,7 @@ def write_pcd(path: str | os.PathLike[str], cloud: PointCloud, encoding: str = "
         f"POINTS {n}",
         f"DATA {encoding}",
         "",
-    ]).encode("ascii")
+    ]).encode("latin-1")
     folder, base = os.path.split(os.path.abspath(name))
     temp = os.path.join(folder, f".{base}.{os.getpid()}.tmp")
     try:
@@ -396,8 +396,11 @@ def _write_columns(name: str, cloud: PointCloud) -> list[_Column]:
         if not field or any(ch.isspace() for ch in field) or field in ("x", "y", "z", "_",
                                                                         "rgba"):
             raise FormatError(f"{name}: field name {field!r} cannot be written to PCD")
-        if not field.isascii():
-            raise FormatError(f"{name}: field name {field!r} is not ASCII")
+        try:  # the reader decodes header bytes as latin-1: names round-trip through it
+            field.encode("latin-1")
+        except UnicodeEncodeError:
+            raise FormatError(f"{name}: field name {field!r} cannot be written to a PCD "
+                              "header (latin-1 only)") from None
         if values.ndim not in (1, 2) or len(values) != n:
             raise FormatError(f"{name}: field {field!r} has shape {values.shape}, "
                               f"not ({n},) or ({n}, k)")

@@ -17,7 +17,6 @@ numpy type with range checks (numpy's own parsers, no Python loop per value).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Final, NoReturn
 
@@ -35,6 +34,27 @@ def _fail(name: str, what: str) -> NoReturn:
     raise MediaError(f"{name}: {what}")
 
 
+_WHITESPACE: Final = np.zeros(256, dtype=bool)
+_WHITESPACE[list(b" \t\n\r\x0b\x0c")] = True  # what bytes.split() splits on
+
+
+def _line_tokens(block: bytes) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Tokens on each non-empty line of `block` (which ends with a newline), and where each ends.
+
+    Vectorised: a token starts at a non-space byte after a space; its line is
+    the first newline at or after it.
+    """
+    raw = np.frombuffer(block, dtype=np.uint8)
+    space = _WHITESPACE[raw]
+    starts = ~space
+    starts[1:] &= space[:-1]
+    newlines = np.flatnonzero(raw == 10)
+    counts = np.bincount(np.searchsorted(newlines, np.flatnonzero(starts)),
+                         minlength=len(newlines))
+    filled = np.flatnonzero(counts)
+    return counts[filled], newlines[filled] + 1
+
+
 class TextRows:
     """Non-empty lines of a text body, split into tokens, from the current position of `fp`."""
 
@@ -42,30 +62,42 @@ class TextRows:
         self.fp = fp
         self.name = name
         self.block = block
-        self._pending = b""
-        self._ready: deque[list[bytes]] = deque()
+        self._buffer = b""
         self._eof = False
 
-    def _fill(self) -> bool:
-        """Split the next block into rows; False at the end of the file."""
-        while not self._ready:
+    def _next_block(self) -> bytes | None:
+        """Whole lines (a few megabytes, ending with a newline); None at the end of the file."""
+        while True:
+            cut = self._buffer.rfind(b"\n")
+            if cut >= 0 and (len(self._buffer) >= self.block or self._eof):
+                block, self._buffer = self._buffer[:cut + 1], self._buffer[cut + 1:]
+                return block
             if self._eof:
-                return False
+                block, self._buffer = self._buffer, b""
+                return block + b"\n" if block.strip() else None
             data = self.fp.read(self.block)
-            if not data:
-                self._eof = True
-                lines = [self._pending]
-                self._pending = b""
+            if data:
+                self._buffer += data
             else:
-                data = self._pending + data
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    self._pending = data
-                    continue
-                lines = data[:cut].split(b"\n")
-                self._pending = data[cut + 1:]
-            self._ready.extend(tokens for tokens in map(bytes.split, lines) if tokens)
-        return True
+                self._eof = True
+
+    def _lines(self, count: int, what: str) -> Iterator[tuple[bytes, npt.NDArray[np.intp]]]:
+        """Blocks holding the next `count` non-empty lines, with each line's token count."""
+        done = 0
+        while done < count:
+            block = self._next_block()
+            if block is None:
+                _fail(self.name, f"truncated ascii data ({count} {what} rows expected, "
+                                 f"{done} found)")
+            counts, ends = _line_tokens(block)
+            take = min(count - done, len(counts))
+            if take < len(counts):  # the rest belongs to what follows
+                cut = int(ends[take - 1]) if take else 0
+                self._buffer = block[cut:] + self._buffer
+                block, counts = block[:cut], counts[:take]
+            if take:
+                yield block, counts
+            done += take
 
     def rows(self, count: int, width: int, what: str) -> Iterator[tuple[int, npt.NDArray[Any]]]:
         """Yield ``(first_row, tokens)`` blocks, ``tokens`` of shape ``(m, width)``, `count` rows.
@@ -76,34 +108,28 @@ class TextRows:
             A row has another number of values, or the file ends early.
         """
         done = 0
-        while done < count:
-            if not self._fill():
-                _fail(self.name, f"truncated ascii data ({count} {what} rows expected, "
-                                 f"{done} found)")
-            take = min(count - done, len(self._ready))
-            batch = [self._ready.popleft() for _ in range(take)]
-            for index, tokens in enumerate(batch):
-                if len(tokens) != width:
-                    _fail(self.name, f"ascii {what} row {done + index + 1} has {len(tokens)} "
-                                     f"values, not {width}")
-            yield done, np.array(batch, dtype=np.bytes_).reshape(take, width)
-            done += take
+        for block, counts in self._lines(count, what):
+            wrong = np.flatnonzero(counts != width)
+            if wrong.size:
+                row = int(wrong[0])
+                _fail(self.name, f"ascii {what} row {done + row + 1} has {int(counts[row])} "
+                                 f"values, not {width}")
+            tokens = np.array(block.split(), dtype=np.bytes_).reshape(len(counts), width)
+            yield done, tokens
+            done += len(counts)
 
     def skip(self, count: int, what: str) -> None:
         """Skip `count` non-empty rows of any width (elements we do not read)."""
-        done = 0
-        while done < count:
-            if not self._fill():
-                _fail(self.name, f"truncated ascii data ({count} {what} rows expected, "
-                                 f"{done} found)")
-            take = min(count - done, len(self._ready))
-            for _ in range(take):
-                self._ready.popleft()
-            done += take
+        for _ in self._lines(count, what):
+            pass
 
     def has_more(self) -> bool:
         """Whether any non-blank text follows the rows read so far."""
-        return self._fill()
+        while (block := self._next_block()) is not None:
+            if block.strip():
+                self._buffer = block + self._buffer
+                return True
+        return False
 
 
 def parse_numbers(

@@ -243,6 +243,8 @@ def test_versions_and_odd_field_names(tmp_path: Path, version: str | None) -> No
     assert cloud.field_names == names
     for i, key in enumerate(names):
         assert np.array_equal(cloud.fields[key], np.arange(4) + i)
+    write_pcd(tmp_path / "again.pcd", cloud, "ascii")  # and the names survive our writer
+    assert read_pcd(tmp_path / "again.pcd").field_names == names
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -482,6 +484,7 @@ def test_compressed_write_of_many_pieces_reads_back(tmp_path: Path) -> None:
         ({"x": np.zeros(2)}, "cannot be written"),
         ({"c": np.zeros(2, dtype=np.complex64)}, "cannot be written"),
         ({"s": np.array(["a", "b"])}, "cannot be written"),
+        ({"\u4e2d": np.zeros(2)}, "latin-1 only"),
         ({"short": np.zeros(1)}, "has shape"),
         ({"cube": np.zeros((2, 2, 2))}, "has shape"),
     ],
