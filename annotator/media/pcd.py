@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Final, NoReturn
 
 import numpy as np
@@ -429,12 +429,15 @@ def _write_binary(fp: BinaryIO, columns: list[_Column], n: int) -> None:
 def _write_ascii(fp: BinaryIO, columns: list[_Column], n: int) -> None:
     for start in range(0, n, CHUNK // 4):
         stop = min(n, start + CHUNK // 4)
-        text: list[list[str]] = []
+        text: list[Iterable[str]] = []
         for column in columns:
-            values = column[4](start, stop)
-            values = values.reshape(stop - start, -1)
-            # numpy's str() of a float32 / float64 is the shortest text that reads back exactly
-            text.extend(values[:, k].astype(str).tolist() for k in range(values.shape[1]))
+            values = column[4](start, stop).reshape(stop - start, -1)
+            # 9 significant digits name a float32 exactly and repr() a float64, so the
+            # text reads back to the same bits (float64 parsing then float32 rounding is
+            # exact: double rounding is harmless with more than twice the bits)
+            form = ("%.9g".__mod__ if values.dtype == np.float32 else
+                    repr if values.dtype.kind == "f" else str)
+            text.extend(map(form, values[:, k].tolist()) for k in range(values.shape[1]))
         fp.write(("\n".join(map(" ".join, zip(*text, strict=True))) + "\n").encode("ascii"))
 
 
