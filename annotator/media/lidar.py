@@ -106,7 +106,8 @@ def _read_las_points(
             n = int(header.point_count)
             dims = set(header.point_format.dimension_names)
             scale = np.asarray(header.scales, dtype=np.float64)
-            shift = np.asarray(header.offsets, dtype=np.float64) - origin
+            offsets = np.asarray(header.offsets, dtype=np.float64)
+            shift = offsets - origin
             xyz = np.empty((n, 3), dtype=np.float32)
             fields: dict[str, npt.NDArray[Any]] = {}
             low = np.full(3, np.iinfo(np.int64).max)
@@ -121,7 +122,8 @@ def _read_las_points(
                     raw = np.asarray(chunk[dim])
                     low[axis] = min(low[axis], int(raw.min()))
                     high[axis] = max(high[axis], int(raw.max()))
-                    xyz[done:done + m, axis] = raw * scale[axis] + shift[axis]
+                    with np.errstate(over="ignore"):  # lying header bounds: read again below
+                        xyz[done:done + m, axis] = raw * scale[axis] + shift[axis]
                 for dim, key in _FIELDS:
                     if dim in dims:
                         values = np.asarray(chunk[dim])
@@ -141,8 +143,8 @@ def _read_las_points(
         _fail(name, f"truncated LAS/LAZ ({n} points in the header, {done} read)")
     if colour is not None:
         fields["rgb"] = colour_to_rgb(colour)[0]
-    world_low = low * scale + shift + origin if n else np.zeros(3)
-    world_high = high * scale + shift + origin if n else np.zeros(3)
+    world_low = low * scale + offsets if n else np.zeros(3)
+    world_high = high * scale + offsets if n else np.zeros(3)
     return xyz, fields, (world_low, world_high)
 
 

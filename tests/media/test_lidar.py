@@ -149,3 +149,15 @@ def test_kitti_bin_bad_size_and_nan(tmp_path: Path) -> None:
     records.tofile(path)
     cloud = read_kitti_bin(path)
     assert len(cloud) == 3 and cloud.warnings
+
+
+def test_absurd_header_bounds_do_not_spoil_the_points(tmp_path: Path) -> None:
+    path = tmp_path / "absurd.las"
+    data = bytearray((DATA / "simple.las").read_bytes())
+    data[179:227] = struct.pack("<6d", *([1e300] * 6))
+    path.write_bytes(bytes(data))
+    cloud = read_las(path)
+    ref = laspy.read(DATA / "simple.las")
+    assert len(cloud) == 1065
+    assert "the points were read again around their true centre" in cloud.warnings
+    assert np.abs(cloud.world() - np.column_stack([ref.x, ref.y, ref.z])).max() < 2e-4
