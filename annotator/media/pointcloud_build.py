@@ -36,6 +36,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from annotator.errors import MediaError
 from annotator.media.pointcloud import Cancelled, PointCloud, Progress
 
 __all__ = ["CHUNK", "NEAR", "Ticker", "build_cloud", "colour_to_rgb", "pack_rgb", "unpack_rgb"]
@@ -48,6 +49,7 @@ NEAR: Final = 10_000.0
 
 _FINE_HALF_SPAN: Final = 8192.0  # float32 resolves 1 mm up to 2**13 m from the origin
 _HINT_SLACK: Final = 1000.0
+_FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
 _CLIPPED: Final = "colour values outside 0..255 were clipped"
 
 
@@ -168,6 +170,8 @@ def build_cloud(
 
     Raises
     ------
+    MediaError
+        The coordinates span more than float32 can hold around any origin.
     Cancelled
         The progress callback asked to stop.
     """
@@ -194,6 +198,11 @@ def build_cloud(
                                            <= (high - low) / 2 + _HINT_SLACK):
             notes.append("the origin noted in the file is far from the points; not used")
             hint = None
+        reach = np.maximum(np.abs(low - np.rint((low + high) / 2)),
+                           np.abs(high - np.rint((low + high) / 2)))
+        if len(xyz) and float(np.max(reach)) > _FLOAT32_MAX:
+            raise MediaError(f"{name}: the coordinates span {float(np.max(high - low)):.3g}, "
+                             "more than float32 local coordinates can hold")
         origin, local = _local_frame(xyz, low, high, ticker, hint)
     if len(local) and xyz.dtype != np.float32 and float(np.max(high - low)) / 2 > _FINE_HALF_SPAN:
         notes.append(f"the cloud spans {float(np.max(high - low)):.0f} m: its float32 local "

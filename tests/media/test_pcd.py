@@ -522,3 +522,14 @@ def test_origin_comment_is_used_only_near_the_points(tmp_path: Path) -> None:
     assert far.origin.tolist() == [1050.0, 2050.0, 4.0]
     assert any("origin noted in the file" in w for w in far.warnings)
     assert np.all(np.abs(far.world() - world) < 1e-4)
+
+
+def test_coordinates_beyond_float32_range_are_refused(tmp_path: Path) -> None:
+    world = np.array([[-1e300, 0.0, 0.0], [1e300, 1.0, 1.0]])
+    fields = [(a, "F", 8, 1, world[:, i]) for i, a in enumerate("xyz")]
+    with pytest.raises(MediaError, match="more than float32 local coordinates can hold"):
+        read_pcd(make_pcd(tmp_path / "huge.pcd", fields, "binary"))
+    far_but_tight = np.array([[1e300, 0.0, 0.0], [1e300, 1.0, 1.0]])
+    fields = [(a, "F", 8, 1, far_but_tight[:, i]) for i, a in enumerate("xyz")]
+    cloud = read_pcd(make_pcd(tmp_path / "far.pcd", fields, "binary"))
+    assert np.isfinite(cloud.xyz).all() and cloud.origin[0] == 1e300
