@@ -198,9 +198,7 @@ def build_cloud(
                                            <= (high - low) / 2 + _HINT_SLACK):
             notes.append("the origin noted in the file is far from the points; not used")
             hint = None
-        reach = np.maximum(np.abs(low - np.rint((low + high) / 2)),
-                           np.abs(high - np.rint((low + high) / 2)))
-        if len(xyz) and float(np.max(reach)) > _FLOAT32_MAX:
+        if len(xyz) and float(np.max(high - low)) / 2 > _FLOAT32_MAX:
             raise MediaError(f"{name}: the coordinates span {float(np.max(high - low)):.3g}, "
                              "more than float32 local coordinates can hold")
         origin, local = _local_frame(xyz, low, high, ticker, hint)
