@@ -14,13 +14,14 @@ with the widget's context current.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QImage, QOpenGLContext, QOpenGLFunctions
+from PySide6.QtCore import QObject, QSize, Slot
+from PySide6.QtGui import QImage, QOffscreenSurface, QOpenGLContext, QOpenGLFunctions
 from PySide6.QtOpenGL import (
     QOpenGLBuffer,
     QOpenGLFramebufferObject,
@@ -31,10 +32,12 @@ from PySide6.QtOpenGL import (
 )
 
 from annotator.ui import gl_shaders
-from annotator.ui.gl_cloud import PreparedCloud, ramps
+from annotator.ui.gl_cloud import Arranged, ramps
 from annotator.ui.gl_cuboids import FLOATS_PER_VERTEX
 
-__all__ = ["CloudRenderer", "GlError", "PointStyle", "context_info"]
+__all__ = [
+    "CloudRenderer", "GlError", "GlOutOfMemory", "PointStyle", "RendererJanitor", "context_info",
+]
 
 GL_POINTS, GL_TRIANGLES, GL_TRIANGLE_STRIP = 0x0000, 0x0004, 0x0005
 GL_COLOR_BUFFER_BIT, GL_DEPTH_BUFFER_BIT = 0x4000, 0x0100
@@ -75,6 +78,10 @@ def context_info(context: QOpenGLContext) -> dict[str, str]:
 
 class GlError(Exception):
     """The context cannot run the view (shaders refused, no memory): one line for the user."""
+
+
+class GlOutOfMemory(GlError):
+    """The GPU cannot hold the points asked for; a smaller sample may fit."""
 
 
 @dataclass(frozen=True)
@@ -162,41 +169,39 @@ class CloudRenderer:
 
     # -- uploads ------------------------------------------------------------------------
 
-    def upload_cloud(self, prepared: PreparedCloud | None, chunk: int = 1 << 20) -> int:
-        """Put the shuffled points and their colour scalars on the GPU; returns the count.
+    def upload_cloud(self, arranged: Arranged | None) -> int:
+        """Put the arranged points and their colour scalars on the GPU; returns the count.
 
-        When the GPU is out of memory the cloud is cut to the largest prefix of
-        the shuffled order that fits (still a uniform sample), halving each time.
+        Raises :class:`GlOutOfMemory` (nothing kept) when the GPU cannot hold them.
         """
         self.release_cloud()
-        if prepared is None or prepared.count == 0:
+        if arranged is None or arranged.count == 0:
             return 0
-        count = prepared.count
-        while True:
-            self._clear_errors()
-            buffers = _CloudBuffers(count, _buffer(count * 12))
-            for name, mode, width in (("intensity", "intensity", 1), ("classes", "class", 1),
-                                      ("rgb", "rgb", 3)):
-                if mode in prepared.modes:
-                    buffers.extra[name] = _buffer(count * width)
-            if self.gl.glGetError() != GL_OUT_OF_MEMORY:
-                break
+        self._clear_errors()
+        buffers = _CloudBuffers(arranged.count, _buffer(arranged.xyz.nbytes))
+        for name, data in (("intensity", arranged.intensity), ("classes", arranged.classes),
+                           ("rgb", arranged.rgb)):
+            if data is not None:
+                buffers.extra[name] = _buffer(data.nbytes)
+        if self.gl.glGetError() == GL_OUT_OF_MEMORY:
             self._destroy(buffers)
-            if count < 1024:
-                raise GlError("the GPU has no memory left for this point cloud")
-            count //= 2
-        for part in prepared.chunks(chunk, count):
-            for name, data in (("xyz", part.xyz), ("intensity", part.intensity),
-                               ("classes", part.classes), ("rgb", part.rgb)):
-                target = buffers.xyz if name == "xyz" else buffers.extra.get(name)
-                if target is None or data is None:
-                    continue
-                width = data.itemsize * (data.shape[1] if data.ndim == 2 else 1)
-                target.bind()
-                _write(target, part.start * width, data)
+            raise GlOutOfMemory(f"the GPU has no room for {arranged.count:,} points")
+        parts: list[tuple[QOpenGLBuffer | None, npt.NDArray[Any] | None]] = [
+            (buffers.xyz, arranged.xyz),
+            (buffers.extra.get("intensity"), arranged.intensity),
+            (buffers.extra.get("classes"), arranged.classes),
+            (buffers.extra.get("rgb"), arranged.rgb)]
+        for target, data in parts:
+            if target is None or data is None:
+                continue
+            target.bind()
+            flat = data.reshape(-1)
+            step = 1 << 22
+            for offset in range(0, len(flat), step):
+                _write(target, offset * data.itemsize, flat[offset:offset + step])
         self.cloud = buffers
         QOpenGLBuffer.release(QOpenGLBuffer.Type.VertexBuffer)
-        return count
+        return arranged.count
 
     def upload_lines(self, vertices: npt.NDArray[np.float32]) -> None:
         if self.lines is not None:
@@ -228,10 +233,10 @@ class CloudRenderer:
             self.gl.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT)
         return made
 
-    def draw_points(self, start: int, stop: int, mvp: npt.NDArray[np.float64],
+    def draw_points(self, ranges: list[tuple[int, int]], mvp: npt.NDArray[np.float64],
                     style: PointStyle) -> None:
-        """Draw points [start, stop) of the shuffled order into the bound framebuffer."""
-        if self.cloud is None or stop <= start:
+        """Draw the buffer ``ranges`` (first, count) into the bound framebuffer."""
+        if self.cloud is None or not ranges:
             return
         gl, program = self.gl, self.points_program
         self._bind_vao()
@@ -271,7 +276,8 @@ class CloudRenderer:
                     gl.glVertexAttrib1f(location, 0.0)
                 else:
                     gl.glVertexAttrib3f(location, 0.0, 0.0, 0.0)
-        gl.glDrawArrays(GL_POINTS, start, stop - start)
+        for first, count in ranges:
+            gl.glDrawArrays(GL_POINTS, first, count)
         for location in (0, 1, 2):
             program.disableAttributeArray(location)
         program.release()
@@ -365,3 +371,38 @@ class CloudRenderer:
         self.vao.destroy()
         for program in (self.points_program, self.lines_program, self.quad_program):
             program.removeAllShaders()
+
+
+class RendererJanitor(QObject):
+    """Frees a renderer's GL objects when its context goes (``aboutToBeDestroyed``).
+
+    It makes the context current on an off-screen surface of its own: while a
+    QOpenGLWidget is being deleted its own surface can no longer be made
+    current, and Python's handles on the widget and on the context may already
+    be dead, so the slot finds the context through ``sender()``.  Then it calls
+    ``released(self, renderer)``.
+    """
+
+    def __init__(self, context: QOpenGLContext, renderer: CloudRenderer | None,
+                 released: Callable[[RendererJanitor, CloudRenderer | None], None]) -> None:
+        super().__init__()
+        self._surface = QOffscreenSurface()
+        self._surface.setFormat(context.format())
+        self._surface.create()
+        self._renderer = renderer
+        self._released = released
+        context.aboutToBeDestroyed.connect(self.release)
+
+    @Slot()
+    def release(self) -> None:
+        renderer, self._renderer = self._renderer, None
+        context = self.sender()
+        try:
+            if renderer is not None and isinstance(context, QOpenGLContext) \
+                    and context.makeCurrent(self._surface):
+                renderer.release()
+                context.doneCurrent()
+            self._surface.destroy()
+        except RuntimeError:
+            pass  # interpreter shutdown took the surface first; the process is ending
+        self._released(self, renderer)

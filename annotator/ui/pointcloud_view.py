@@ -1,29 +1,30 @@
 """The 3D view of a point-cloud tile: points, cuboids, orbit/pan/zoom/fly navigation.
 
 :class:`PointCloudView` draws a :class:`~annotator.media.pointcloud.PointCloud`
-with OpenGL through Qt's own wrappers.  The points are uploaded once, as
-float32 local coordinates in a shuffled order (see :mod:`annotator.ui.gl_cloud`),
-and drawn with a level of detail that keeps the view responsive on a
-software renderer:
+with OpenGL through Qt's own wrappers.  The points go to the GPU once, as
+float32 local coordinates, by cell and shuffled within each cell (see
+:mod:`annotator.ui.gl_cloud`; the arranging runs on a worker thread, see
+:mod:`annotator.ui.gl_loading`), and are drawn with a level of detail that
+keeps the view responsive on a software renderer:
 
-* while the camera moves, each frame draws the first ``budget`` points of
-  the shuffled buffer, a uniform sample of the tile; the budget adapts so that
-  a frame takes about :data:`TARGET_FRAME_MS`;
+* only the cells in view are drawn, and of each the same share, a uniform
+  sample of what is in view;
+* while the camera moves, each frame draws ``budget`` such points from
+  scratch; the budget adapts so that a frame takes about
+  :data:`TARGET_FRAME_MS`;
 * when the camera stops, following frames add the next ``budget`` points to
-  the picture kept in an off-screen framebuffer, until every point is drawn.
+  the picture kept in an off-screen framebuffer, until every point in view is
+  drawn.
 
 Cuboids are given in WORLD coordinates with an annotation id and a colour;
 they are drawn as lines over the points, the selected ones thicker and
 brighter, and a click on one emits :attr:`PointCloudView.cuboidClicked`.
-
-Mouse: left drag orbits, middle drag or Shift+left drag pans, the wheel zooms
-toward the cursor, a click picks a cuboid.  Keys (with the view focused):
-W/A/S/D/Q/E fly (Shift: faster), arrows orbit, +/- zoom, Home or F fits the
-tile.
+Navigation (mouse and keys) is described in :mod:`annotator.ui.gl_navigation`.
 """
 
 from __future__ import annotations
 
+import atexit
 import math
 import time
 import weakref
@@ -37,21 +38,16 @@ import numpy.typing as npt
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
-    QObject,
-    QPoint,
     QPointF,
     Qt,
     QTimer,
     Signal,
-    Slot,
 )
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QKeyEvent,
     QMouseEvent,
-    QOffscreenSurface,
-    QOpenGLContext,
     QPainter,
     QSurfaceFormat,
     QWheelEvent,
@@ -62,9 +58,18 @@ from PySide6.QtWidgets import QWidget
 from annotator.media.pointcloud import PointCloud
 from annotator.shapes import Cuboid
 from annotator.ui.gl_camera import OrbitCamera, Sphere
-from annotator.ui.gl_cloud import COLOUR_MODES, PreparedCloud
+from annotator.ui.gl_cloud import COLOUR_MODES, MAX_POINTS, Cells, PreparedCloud
 from annotator.ui.gl_cuboids import CuboidOverlay, pick
-from annotator.ui.gl_renderer import CloudRenderer, GlError, PointStyle, context_info
+from annotator.ui.gl_loading import CloudLoader
+from annotator.ui.gl_navigation import Navigator
+from annotator.ui.gl_renderer import (
+    CloudRenderer,
+    GlError,
+    GlOutOfMemory,
+    PointStyle,
+    RendererJanitor,
+    context_info,
+)
 
 __all__ = ["TARGET_FRAME_MS", "PointCloudView", "ViewState"]
 
@@ -74,23 +79,8 @@ TARGET_FRAME_MS = 60.0
 SETTLE_MS = 150
 MIN_BUDGET = 20_000
 INITIAL_BUDGET = 500_000
-#: A press and release closer than this (pixels) is a click, not a drag.
-CLICK_SLOP = 3
 #: Pick tolerance around a drawn line, in pixels.
 PICK_TOLERANCE = 6.0
-ORBIT_RADIANS_PER_PIXEL = math.radians(0.4)
-KEY_ORBIT = math.radians(5.0)
-WHEEL_STEP = 0.85
-#: Fly keys: (forward, right, up) unit steps.
-_FLY = {
-    Qt.Key.Key_W: (1, 0, 0), Qt.Key.Key_S: (-1, 0, 0),
-    Qt.Key.Key_D: (0, 1, 0), Qt.Key.Key_A: (0, -1, 0),
-    Qt.Key.Key_E: (0, 0, 1), Qt.Key.Key_Q: (0, 0, -1),
-}
-_VIEW_KEYS = {
-    Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Plus,
-    Qt.Key.Key_Minus, Qt.Key.Key_Equal, Qt.Key.Key_Home, Qt.Key.Key_F, *_FLY,
-}
 
 
 @dataclass(frozen=True)
@@ -117,42 +107,15 @@ def surface_format() -> QSurfaceFormat:
     return fmt
 
 
-class _GlJanitor(QObject):
-    """Frees a renderer's GL objects when its context goes (``aboutToBeDestroyed``).
+#: Views still alive; a script that ends without ``app.exec()`` (no aboutToQuit)
+#: still frees their GL objects before the interpreter tears Qt down.
+_LIVE_VIEWS: weakref.WeakSet[PointCloudView] = weakref.WeakSet()
 
-    It makes the context current on an off-screen surface of its own: while
-    the widget is being deleted its own surface can no longer be made current,
-    and Python's handles on the widget and on the context may already be dead,
-    so the slot finds the context through ``sender()`` and needs no widget.
-    """
 
-    def __init__(self, view: PointCloudView, context: QOpenGLContext,
-                 renderer: CloudRenderer | None) -> None:
-        super().__init__()
-        self._surface = QOffscreenSurface()
-        self._surface.setFormat(context.format())
-        self._surface.create()
-        self._view = weakref.ref(view)
-        self._renderer = renderer
-        context.aboutToBeDestroyed.connect(self.release)
-
-    @Slot()
-    def release(self) -> None:
-        renderer, self._renderer = self._renderer, None
-        context = self.sender()
-        try:
-            if renderer is not None and isinstance(context, QOpenGLContext) \
-                    and context.makeCurrent(self._surface):
-                renderer.release()
-                context.doneCurrent()
-            self._surface.destroy()
-        except RuntimeError:
-            pass  # interpreter shutdown took the surface first; the process is ending
-        view = self._view()
-        if view is not None and view._janitors and view._janitors[-1] is self:
-            view._renderer = None
-        if view is not None and self in view._janitors:
-            view._janitors.remove(self)
+@atexit.register
+def _release_live_views() -> None:
+    for view in list(_LIVE_VIEWS):
+        view._on_app_about_to_quit()
 
 
 class PointCloudView(QOpenGLWidget):
@@ -185,14 +148,22 @@ class PointCloudView(QOpenGLWidget):
         self._overlay = CuboidOverlay.build([], self._origin, set())
         self._renderer: CloudRenderer | None = None
         self._info: dict[str, str] = {}
-        self._janitors: list[_GlJanitor] = []
+        self._janitors: list[RendererJanitor] = []
         self._error = ""
         self._uploaded = 0
+        self._limit = MAX_POINTS
+        self._note = ""
+        self._cells: Cells | None = None
+        self._loader = CloudLoader(self)
+        self._loader.ready.connect(self.update)
         self._upload_ms = 0.0
         self._pending_upload = False
         self._pending_lines = False
         self._frame_key: tuple[Any, ...] | None = None
         self._drawn = 0
+        self._share = 0.0
+        self._visible = np.zeros(0, dtype=np.intp)
+        self._visible_points = 0
         self._last_frame = {"ms": 0.0, "points": 0}
         self._frame_ends: deque[float] = deque()
         self._budget = INITIAL_BUDGET
@@ -200,19 +171,17 @@ class PointCloudView(QOpenGLWidget):
         self._target_ms = TARGET_FRAME_MS
         self._last_change = 0.0
         self._fitted = False
-        self._press: QPointF | None = None
-        self._last_pos = QPointF()
-        self._drag_mode = ""
-        self._dragging = False
-        self._fly_keys: set[Qt.Key] = set()
-        self._fly_fast = False
-        self._fly_tick = 0.0
         self._settle = self._timer(SETTLE_MS + 20, self.update)
         self._refine = self._timer(0, self.update)
-        self._fly_timer = self._timer(16, self._on_fly_timer_timeout, single=False)
+        self._nav = Navigator(self._camera, lambda: (self.width(), self.height()),
+                              lambda: self._sphere(robust=True).radius, self)
+        self._nav.changed.connect(self._camera_changed)
+        self._nav.clicked.connect(self._on_nav_clicked)
+        self._nav.fitRequested.connect(self.fit_view)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._on_app_about_to_quit)
+        _LIVE_VIEWS.add(self)
 
     def _timer(self, ms: int, slot: Any, single: bool = True) -> QTimer:
         timer = QTimer(self)
@@ -229,6 +198,8 @@ class PointCloudView(QOpenGLWidget):
         self._prepared = PreparedCloud(self._cloud) if self._cloud is not None else None
         self._serial += 1
         self._pending_upload = True
+        self._limit, self._note = MAX_POINTS, ""
+        self._loader.start(self._prepared, self._limit)
         if cloud is not None:
             self._origin = np.asarray(cloud.origin, dtype=np.float64).copy()
         self._rebuild_overlay()
@@ -296,8 +267,7 @@ class PointCloudView(QOpenGLWidget):
     def set_point_budget(self, points: int | None) -> None:
         """Points drawn per frame; None (the default) adapts it to the frame time."""
         self._fixed_budget = None if points is None else max(int(points), 1)
-        if self._fixed_budget is not None:
-            self._budget = self._fixed_budget
+        self._budget = self._fixed_budget or INITIAL_BUDGET
 
     def set_frame_target_ms(self, ms: float) -> None:
         """The frame time the adaptive budget aims at (default :data:`TARGET_FRAME_MS`)."""
@@ -306,12 +276,16 @@ class PointCloudView(QOpenGLWidget):
     def is_moving(self) -> bool:
         """True while a gesture is under way or the camera changed in the last moments."""
         recent = time.perf_counter() - self._last_change < SETTLE_MS / 1000
-        return self._dragging or bool(self._fly_keys) or recent
+        return self._nav.interacting or recent
 
     def frame_stats(self) -> dict[str, Any]:
         """The last frame: ``frame_ms``, ``points_drawn`` (in the picture now),
-        ``points_last_frame``, ``points_total``, ``fps`` (frames in the last second),
-        ``budget``, ``moving``, ``complete``, ``upload_ms``; and ``error`` if GL failed."""
+        ``points_last_frame``, ``points_in_view`` (in the cells in view),
+        ``points_total`` (on the GPU), ``points_in_cloud``, ``fps`` (frames in the
+        last second), ``budget``, ``moving``, ``complete`` (every point in view is
+        drawn), ``loading`` (the tile is being arranged or uploaded), ``upload_ms``
+        (the last upload), ``note`` (one line, e.g. a sample shown for lack of GPU
+        memory) and ``error`` (one line) if the view cannot draw."""
         now = time.perf_counter()
         while self._frame_ends and now - self._frame_ends[0] > 1.0:
             self._frame_ends.popleft()
@@ -319,9 +293,11 @@ class PointCloudView(QOpenGLWidget):
             "frame_ms": self._last_frame["ms"], "points_drawn": self._drawn,
             "points_last_frame": self._last_frame["points"], "points_total": self._uploaded,
             "points_in_cloud": len(self._cloud) if self._cloud is not None else 0,
+            "points_in_view": self._visible_points,
             "fps": len(self._frame_ends), "budget": self._budget, "moving": self.is_moving(),
-            "complete": self._drawn >= self._uploaded and not self._pending_upload,
-            "upload_ms": self._upload_ms, "error": self._error,
+            "complete": self._share >= 1.0 and not self._pending_upload,
+            "loading": self._pending_upload and self._prepared is not None,
+            "upload_ms": self._upload_ms, "error": self._error, "note": self._note,
         }
 
     def gl_info(self) -> dict[str, str]:
@@ -374,22 +350,36 @@ class PointCloudView(QOpenGLWidget):
         context = self.context()
         self._frame_key = None
         self._pending_upload = self._pending_lines = True
+        if not self._loader.has_job():
+            # A new context (the widget moved to another window): arrange again.
+            self._loader.start(self._prepared, self._limit)
         self._info = context_info(context)
         try:
             self._renderer = CloudRenderer(context)
             self._error = ""
         except GlError as exc:
             self._renderer, self._error = None, str(exc)
-        self._janitors.append(_GlJanitor(self, context, self._renderer))
+        view = weakref.ref(self)
+
+        def released(janitor: RendererJanitor, renderer: CloudRenderer | None) -> None:
+            owner = view()
+            if owner is not None:
+                owner._renderer = None if owner._renderer is renderer else owner._renderer
+                owner._janitors.remove(janitor)
+
+        self._janitors.append(RendererJanitor(context, self._renderer, released))
 
     def _on_app_about_to_quit(self) -> None:
         # While the widget can still make its context current: leave nothing to
         # the interpreter's shutdown order.
-        if self._renderer is not None and self.context() is not None:
-            self.makeCurrent()
-            self._renderer.release()
-            self.doneCurrent()
-            self._renderer = None
+        try:
+            if self._renderer is not None and self.context() is not None:
+                self.makeCurrent()
+                self._renderer.release()
+                self.doneCurrent()
+        except RuntimeError:
+            pass  # the widget is already gone, and its context with it
+        self._renderer = None
 
     def resizeGL(self, width: int, height: int) -> None:
         self._frame_key = None
@@ -412,34 +402,66 @@ class PointCloudView(QOpenGLWidget):
         width, height = self._device_size()
         key = (self._camera.state(), width, height, self._mode, self._point_size, self._serial)
         fresh = key != self._frame_key
-        if renderer.begin_points(width, height, clear=fresh) or fresh:
-            self._drawn, self._frame_key = 0, key
         mvp, near = self._camera.mvp(width, height, self._sphere(robust=False))
+        if renderer.begin_points(width, height, clear=fresh) or fresh:
+            self._frame_key, self._share, self._drawn = key, 0.0, 0
+            cells = self._cells
+            self._visible = cells.visible(mvp) if cells is not None else np.zeros(0, np.intp)
+            self._visible_points = int(cells.count[self._visible].sum()) if cells else 0
         moving = self.is_moving()
-        begin = self._drawn
-        end = begin if moving and begin > 0 else min(self._uploaded, begin + self._budget)
-        if self._prepared is not None:
+        begin = self._share
+        end = begin
+        if not (moving and begin > 0):
+            end = begin + self._budget / max(self._visible_points, 1)
+            if (1.0 - end) * self._visible_points < 1.0:   # no float dust of a frame
+                end = 1.0
+        points = 0
+        if self._prepared is not None and self._cells is not None and end > begin:
+            ranges, points = self._cells.ranges(self._visible, begin, end)
             style = PointStyle(self._mode, self._point_size * self.devicePixelRatioF(),
                                self._prepared.z_range)
-            renderer.draw_points(begin, end, mvp, style)
+            renderer.draw_points(ranges, mvp, style)
         renderer.composite(self.defaultFramebufferObject(), width, height)
         renderer.draw_lines(mvp, near, width, height)
         renderer.finish()
-        self._drawn = end
-        self._frame_done(started, end - begin, adapt=not uploading)
-        if end < self._uploaded and not moving:
+        self._share, self._drawn = end, self._drawn + points
+        # The budget learns from frames it limited, and from fresh frames that drew all.
+        limited = end < 1.0 or (begin == 0.0 and points > 0)
+        self._frame_done(started, points, adapt=limited and not uploading)
+        if end < 1.0 and not moving and not self._pending_upload:
             self._refine.start()
         self.frameDrawn.emit()
 
     def _upload(self, renderer: CloudRenderer) -> None:
+        """Put the arranged cloud on the GPU once the worker has it; until then
+        the view shows no points (and not the previous tile's)."""
         started = time.perf_counter()
         try:
-            self._uploaded = renderer.upload_cloud(self._prepared)
-        except GlError as exc:
-            self._uploaded, self._error = 0, str(exc)
-        self._pending_upload = False
+            arranged = self._loader.take()
+        except (MemoryError, ValueError) as exc:
+            arranged = None
+            self._error = self.tr("the point cloud cannot be shown: {0}").format(exc)
+        if arranged is None and self._loader.busy():
+            if self._cells is not None:
+                renderer.release_cloud()
+                self._cells, self._uploaded, self._frame_key = None, 0, None
+            return
+        self._pending_upload, self._frame_key = False, None
+        try:
+            self._uploaded = renderer.upload_cloud(arranged)
+            self._cells = arranged.cells if arranged is not None else None
+        except GlOutOfMemory:
+            # Half the points, again a uniform sample, until it fits.
+            self._cells, self._uploaded = None, 0
+            if arranged is not None and arranged.count >= 2048:
+                self._limit = arranged.count // 2
+                self._note = self.tr("a sample of {0} points is shown: the GPU has no room "
+                                     "for all").format(f"{self._limit:,}")
+                self._pending_upload = True
+                self._loader.start(self._prepared, self._limit)
+            else:
+                self._error = self.tr("the GPU has no memory left for this point cloud")
         self._upload_ms = (time.perf_counter() - started) * 1000
-        self._frame_key = None
 
     def _frame_done(self, started: float, points: int, adapt: bool) -> None:
         now = time.perf_counter()
@@ -448,10 +470,8 @@ class PointCloudView(QOpenGLWidget):
         self._frame_ends.append(now)
         while now - self._frame_ends[0] > 1.0:
             self._frame_ends.popleft()
-        # Points per frame scale with the time: a frame that drew its whole budget,
-        # or every point, tells how many fit in the target time.
-        if adapt and self._fixed_budget is None and points and (
-                points >= self._budget or points >= self._uploaded):
+        # Points per frame scale with the time.
+        if adapt and self._fixed_budget is None and points:
             ratio = min(max(self._target_ms / max(ms, 1e-3), 0.5), 2.0)
             ceiling = max(self._uploaded, MIN_BUDGET)
             self._budget = int(min(max(points * ratio, MIN_BUDGET), ceiling))
@@ -466,152 +486,59 @@ class PointCloudView(QOpenGLWidget):
 
     # -- mouse ------------------------------------------------------------------------------
 
+    # -- input: the navigator moves the camera ------------------------------------------
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
-        button, shift = event.button(), event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton
-                                                     and shift):
-            self._drag_mode = "pan"
-        elif button == Qt.MouseButton.LeftButton:
-            self._drag_mode = "orbit"
-        else:
+        if not self._nav.press(event):
             super().mousePressEvent(event)
-            return
-        self._press = self._last_pos = event.position()
-        self._dragging = False
-        event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._press is None:
+        if not self._nav.move(event):
             super().mouseMoveEvent(event)
-            return
-        pos = event.position()
-        if not self._dragging:
-            moved = pos - self._press
-            if abs(moved.x()) + abs(moved.y()) <= CLICK_SLOP:
-                return
-            self._dragging = True
-        dx, dy = pos.x() - self._last_pos.x(), pos.y() - self._last_pos.y()
-        self._last_pos = pos
-        if self._drag_mode == "orbit":
-            self._camera.orbit(-dx * ORBIT_RADIANS_PER_PIXEL, dy * ORBIT_RADIANS_PER_PIXEL)
-        else:
-            self._camera.pan(dx, dy, self.height())
-        self._camera_changed()
-        event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._press is None:
+        if not self._nav.release(event):
             super().mouseReleaseEvent(event)
-            return
-        clicked = not self._dragging and self._drag_mode == "orbit"
-        self._press, self._dragging, self._drag_mode = None, False, ""
-        if clicked:
-            hit = self._pick(event.position())
-            if hit is not None:
-                self.cuboidClicked.emit(hit)
-        else:
-            self._camera_changed()
-        event.accept()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        steps = event.angleDelta().y() / 120
-        if not steps:
+        if not self._nav.wheel(event):
             event.ignore()
-            return
-        pos = event.position()
-        self._zoom(WHEEL_STEP ** steps, pos.x(), pos.y())
-        event.accept()
 
-    def _zoom(self, factor: float, x: float, y: float) -> None:
-        limit = max(self._sphere(robust=False).radius * 20, 100.0)
-        self._camera.zoom_at(factor, x, y, self.width(), self.height(), limit)
-        self._camera_changed()
+    def event(self, event: QEvent) -> bool:
+        # The view's keys win over window shortcuts while it has focus.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and self._nav.claims_shortcut(event):
+            event.accept()
+            return True
+        return super().event(event)
 
-    def _pick(self, pos: QPointF | QPoint) -> int | None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._nav.key_press(event):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if not self._nav.key_release(event):
+            super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self._nav.stop()
+        super().focusOutEvent(event)
+
+    def fly_speed(self) -> float:
+        """Metres per second of the fly keys (see :mod:`annotator.ui.gl_navigation`)."""
+        return self._nav.fly_speed()
+
+    def _on_nav_clicked(self, pos: QPointF) -> None:
         overlay = self._overlay
         if not overlay.ids:
-            return None
+            return
         w, h = self.width(), self.height()
         segments = self._camera.project(overlay.segments.reshape(-1, 3), w, h)[:, :2]
         corners = self._camera.project(overlay.corners.reshape(-1, 3), w, h)[:, :2]
         depths = self._camera.project(overlay.centres, w, h)[:, 2]
         n = len(overlay.ids)
-        return pick(overlay, segments.reshape(n, -1, 2, 2), corners.reshape(n, 8, 2), depths,
-                    pos.x(), pos.y(), PICK_TOLERANCE)
-
-    # -- keys ---------------------------------------------------------------------------
-
-    def event(self, event: QEvent) -> bool:
-        # The view's keys win over window shortcuts while it has focus.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            control = event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                           | Qt.KeyboardModifier.AltModifier
-                                           | Qt.KeyboardModifier.MetaModifier)
-            if not control and Qt.Key(event.key()) in _VIEW_KEYS:
-                event.accept()
-                return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = Qt.Key(event.key())
-        self._fly_fast = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if key in _FLY:
-            if not event.isAutoRepeat() and key not in self._fly_keys:
-                self._fly_keys.add(key)
-                self._fly_step(1 / 30)
-                self._fly_tick = time.perf_counter()
-                self._fly_timer.start()
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            self._camera.orbit(KEY_ORBIT if key == Qt.Key.Key_Left else -KEY_ORBIT, 0.0)
-            self._camera_changed()
-        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            self._camera.orbit(0.0, KEY_ORBIT if key == Qt.Key.Key_Up else -KEY_ORBIT)
-            self._camera_changed()
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
-            factor = WHEEL_STEP if key != Qt.Key.Key_Minus else 1 / WHEEL_STEP
-            self._zoom(factor, self.width() / 2, self.height() / 2)
-        elif key in (Qt.Key.Key_Home, Qt.Key.Key_F):
-            self.fit_view()
-        else:
-            super().keyPressEvent(event)
-            return
-        event.accept()
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        key = Qt.Key(event.key())
-        if key in _FLY and not event.isAutoRepeat():
-            self._fly_keys.discard(key)
-            if not self._fly_keys:
-                self._fly_timer.stop()
-                self._camera_changed()
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        if self._fly_keys:
-            self._fly_keys.clear()
-            self._fly_timer.stop()
-            self._camera_changed()
-        super().focusOutEvent(event)
-
-    def fly_speed(self) -> float:
-        """Metres per second of the fly keys: with the distance to the target, within
-        2 % and 50 % of the tile's radius (Shift: four times that)."""
-        radius = self._sphere(robust=True).radius
-        speed = min(max(self._camera.distance, 0.02 * radius), 0.5 * radius)
-        return speed * (4.0 if self._fly_fast else 1.0)
-
-    def _on_fly_timer_timeout(self) -> None:
-        now = time.perf_counter()
-        self._fly_step(min(now - self._fly_tick, 0.1))
-        self._fly_tick = now
-
-    def _fly_step(self, seconds: float) -> None:
-        forward = sum(_FLY[k][0] for k in self._fly_keys)
-        right = sum(_FLY[k][1] for k in self._fly_keys)
-        up = sum(_FLY[k][2] for k in self._fly_keys)
-        step = self.fly_speed() * seconds
-        self._camera.fly(forward * step, right * step, up * step)
-        self._camera_changed()
+        hit = pick(overlay, segments.reshape(n, -1, 2, 2), corners.reshape(n, 8, 2), depths,
+                   pos.x(), pos.y(), PICK_TOLERANCE)
+        if hit is not None:
+            self.cuboidClicked.emit(hit)
