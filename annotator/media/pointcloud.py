@@ -86,7 +86,10 @@ class PointCloud:
         if len(self) == 0:
             zero = np.zeros(3, dtype=np.float32)
             return zero, zero
-        return self.xyz.min(axis=0), self.xyz.max(axis=0)
+        # column by column: on an (n, 3) view of wider records, min(axis=0) is ~10x slower
+        low = np.array([self.xyz[:, k].min() for k in range(3)], dtype=np.float32)
+        high = np.array([self.xyz[:, k].max() for k in range(3)], dtype=np.float32)
+        return low, high
 
     def bounds(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Minimum and maximum world corner."""
