@@ -99,7 +99,7 @@ def read_pcd(path: str | os.PathLike[str], progress: Progress | None = None) -> 
             single = layout.types[layout.fields.index("x")] == "F" and layout.sizes[
                 layout.fields.index("x")] == 4
             passes = (2 if layout.data == "ascii" else 1) + (0 if single else 1)
-            ticker = Ticker(name, progress, layout.points * passes)
+            ticker = Ticker(name, progress, layout.points, passes)
             if layout.data == "binary":
                 columns = _binary_columns(name, layout)
             elif layout.data == "binary_compressed":

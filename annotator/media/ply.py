@@ -66,7 +66,7 @@ def read_ply(path: str | os.PathLike[str], progress: Progress | None = None) -> 
             if vertex.properties[[p.name for p in vertex.properties].index("x")].type != \
                     "float32" or layout.encoding == "binary_big_endian":
                 passes += 1
-            ticker = Ticker(name, progress, vertex.count * passes)
+            ticker = Ticker(name, progress, vertex.count, passes)
             xyz = None
             if layout.encoding == "ascii":
                 fp.seek(layout.data_offset)

@@ -54,29 +54,32 @@ _CLIPPED: Final = "colour values outside 0..255 were clipped"
 
 
 class Ticker:
-    """Reports ``progress(done, total)`` and turns a False answer into :class:`Cancelled`.
+    """Reports ``progress(done, total)`` in points and turns a False answer into :class:`Cancelled`.
 
-    ``total`` is fixed up front; work discovered later (a second pass) keeps
-    asking the callback, so cancelling still works, but the bar stays one short
-    of the end until :meth:`finish`.
+    A read may walk the points `passes` times (parse, then check); the bar
+    moves ``1 / passes`` of a point per point handled, so it shows points and
+    ends once.  Work discovered later (a second pass) keeps asking the
+    callback, so cancelling still works, but the bar stays one short of the
+    end until :meth:`finish`.
     """
 
-    def __init__(self, name: str, progress: Progress | None, total: int) -> None:
+    def __init__(self, name: str, progress: Progress | None, points: int,
+                 passes: int = 1) -> None:
         self.name = name
         self.progress = progress
-        self.total = max(int(total), 1)
-        self.done = 0
+        self.total = max(int(points), 1)
+        self.passes = max(int(passes), 1)
+        self.units = 0
 
     def advance(self, amount: int) -> None:
-        self.done += int(amount)
-        self._report(min(self.done, self.total - 1))
+        self.units += int(amount)
+        self.check()
 
     def check(self) -> None:
         """Ask the callback without moving the bar (a cancellation point)."""
-        self._report(min(self.done, self.total - 1))
+        self._report(min(self.units // self.passes, self.total - 1))
 
     def finish(self) -> None:
-        self.done = self.total
         self._report(self.total)
 
     def _report(self, done: int) -> None:
