@@ -19,6 +19,7 @@ from annotator.commands import Command, CommandStack
 from annotator.errors import AnnotatorError, MediaError, ProjectError, StoreError
 from annotator.geometry import Finding, error_count, validate_items, warning_count
 from annotator.media import IMAGE_SUFFIXES, POINTCLOUD_SUFFIXES, MediaInfo, probe, sha256_file
+from annotator.media.pointcloud import PointCloud, read_pointcloud
 from annotator.model import (
     Annotation,
     Batch,
@@ -293,7 +294,11 @@ class Project:
         """Every finding of the validation rules, for one batch or the whole project."""
         batch_id = None if batch is None else self.store.get_batch(batch).id
         with self.store.snapshot():
-            return validate_items(self.schema, self.entries(batch_id))
+            return validate_items(self.schema, self.entries(batch_id), self._cloud_of)
+
+    def _cloud_of(self, item: Item) -> PointCloud | None:
+        """The points of a point-cloud item, for the cuboid rules (read when asked)."""
+        return read_pointcloud(self.resolve(item)) if item.kind == "pointcloud" else None
 
     def set_role(self, name: str, role: Role) -> User:
         require_lead(self.user, "change roles")

@@ -12,6 +12,8 @@ the cuboid's centre, so a tile 100 km from its CRS origin loses nothing.
   by RANSAC (planes steeper than 17 degrees are not ground, so walls never
   win; cells near the spot weigh more, so the road a car stands on beats the
   sidewalk beyond the curb), refined by least squares over its inliers.
+* :func:`ground_around` - that plane under a cuboid, from the points
+  around its footprint (the object itself left out).
 * :func:`fit_cuboid` - from a footprint drawn in the bird's-eye view, the
   tight cuboid of the object's points: the points in the footprint grown
   by a margin, less the ground (up to ``clearance`` above the plane fitted
@@ -56,6 +58,7 @@ __all__ = [
     "PointGrid",
     "cuboid_corners",
     "fit_cuboid",
+    "ground_around",
     "ground_height",
     "ground_plane",
     "index_cloud",
@@ -266,17 +269,10 @@ def fit_cuboid(cloud: PointCloud, center_xy: tuple[float, float], length: float,
         lowest object point, if lower) to the highest object point.
     """
     cx, cy = float(center_xy[0]), float(center_xy[1])
-    half_l, half_w = length / 2 + margin, width / 2 + margin
-    reach = math.hypot(half_l, half_w) + 2.0
-    index = _near_world(cloud, cx, cy, reach)
-    along, across, up = _box_frame(cloud, index, np.array([cx, cy, 0.0]), yaw)
-    inside = (np.abs(along) <= half_l) & (np.abs(across) <= half_w)
-    dx, dy = _rotate(along, across, yaw)
-    plane = _plane(dx[~inside], dy[~inside], up[~inside], cx, cy) \
-        or _plane(dx, dy, up, cx, cy)
-    if plane is None:
+    found = _footprint(cloud, cx, cy, length, width, yaw, margin)
+    if found is None:
         return None
-    local = index[inside]
+    local, plane = found
     world = cloud.world(local)
     above = world[:, 2] - plane.at(world[:, 0], world[:, 1])
     keep = (above > clearance) & (above <= max_height)
@@ -290,6 +286,33 @@ def fit_cuboid(cloud: PointCloud, center_xy: tuple[float, float], length: float,
     reach_local = float(np.abs(points - cloud.origin).max())
     pad = 1e-4 + 4 * float(np.spacing(np.float32(reach_local)))
     return _box_around(points, heading, plane, cx, cy, pad)
+
+
+def ground_around(cloud: PointCloud, cuboid: Cuboid, margin: float = 0.3) -> GroundPlane | None:
+    """The ground plane under a cuboid, from the points around its footprint.
+
+    The points within 2 m outside the footprint grown by ``margin`` are used,
+    so the object itself does not count (all points near it, if none lie around).
+    """
+    centre = cuboid.center[0]
+    length, width, _ = cuboid.size[0]
+    found = _footprint(cloud, float(centre[0]), float(centre[1]), float(length), float(width),
+                       cuboid.yaw, margin)
+    return None if found is None else found[1]
+
+
+def _footprint(cloud: PointCloud, cx: float, cy: float, length: float, width: float,
+               yaw: float, margin: float) -> tuple[I64, GroundPlane] | None:
+    """The points over a footprint grown by ``margin``, and the ground plane around it."""
+    half_l, half_w = length / 2 + margin, width / 2 + margin
+    reach = math.hypot(half_l, half_w) + 2.0
+    index = _near_world(cloud, cx, cy, reach)
+    along, across, up = _box_frame(cloud, index, np.array([cx, cy, 0.0]), yaw)
+    inside = (np.abs(along) <= half_l) & (np.abs(across) <= half_w)
+    dx, dy = _rotate(along, across, yaw)
+    plane = _plane(dx[~inside], dy[~inside], up[~inside], cx, cy) \
+        or _plane(dx, dy, up, cx, cy)
+    return None if plane is None else (index[inside], plane)
 
 
 def _rotate(along: npt.NDArray[np.float32], across: npt.NDArray[np.float32], yaw: float

@@ -28,10 +28,16 @@ unknown_class              error     a class the schema does not have
 attribute_missing          error     a required attribute missing, null or empty
 attribute_invalid          error     an enum value not in the list, or a value of the
                                      wrong type
+cuboid_size                error     a cuboid with a non-positive length, width or height
+cuboid_empty               warning   no point of the item's cloud inside a cuboid
+cuboid_below_ground        warning   a cuboid's bottom more than 0.3 m below the local
+                                     ground, or its top below the ground
 =========================  ========  =====================================================
 
 Only 2D image kinds (box, rotated_box, polygon, polyline, point) get the
-geometric rules; 3D kinds get the class and attribute rules.
+geometric rules; cuboids get the cuboid rules (the two that need points only
+when the caller passes ``clouds``, a function giving an item's point cloud);
+other 3D kinds get the class and attribute rules.
 
 >>> from annotator.model import Annotation, Item, LabelClass, LabelSchema, Polygon
 >>> schema = LabelSchema("s", (LabelClass("car", "#e6194b", ("polygon",)),))
@@ -66,6 +72,7 @@ from annotator.geometry._checks import (
     check_rotated_boxes,
     fmt_point,
 )
+from annotator.geometry._cuboids import Clouds, check_cuboids
 from annotator.geometry._ragged import FloatArray, IntArray
 from annotator.geometry.overlap import overlap_candidates
 from annotator.model import Annotation, Geometry, Item, LabelClass, LabelSchema
@@ -101,6 +108,10 @@ RULES: dict[str, tuple[str, str]] = {
     "attribute_missing": ("error", "a required attribute is missing or empty"),
     "attribute_invalid": ("error", "an attribute value is not one of the enum values or "
                                    "has the wrong type"),
+    "cuboid_size": ("error", "cuboid with a non-positive length, width or height"),
+    "cuboid_empty": ("warning", "no point of the item's point cloud inside the cuboid"),
+    "cuboid_below_ground": ("warning", "cuboid bottom more than 0.3 m below the local ground, "
+                                       "or its top below the ground"),
 }
 
 #: Shapes above which the overlap search runs on two threads.
@@ -152,17 +163,21 @@ def describe(annotation: Annotation) -> str:
     return f"{annotation.kind.replace('_', ' ')}{number} ({annotation.label})"
 
 
-def validate_annotations(schema: LabelSchema, item: Item,
-                         annotations: Sequence[Annotation]) -> list[Finding]:
+def validate_annotations(schema: LabelSchema, item: Item, annotations: Sequence[Annotation],
+                         clouds: Clouds | None = None) -> list[Finding]:
     """The findings of one item's shapes (fast enough to run after every edit)."""
-    return validate_items(schema, [(item, annotations)])
+    return validate_items(schema, [(item, annotations)], clouds)
 
 
-def validate_items(schema: LabelSchema,
-                   entries: Iterable[tuple[Item, Sequence[Annotation]]]) -> list[Finding]:
-    """Every finding over ``entries``, sorted by item, annotation and rule."""
+def validate_items(schema: LabelSchema, entries: Iterable[tuple[Item, Sequence[Annotation]]],
+                   clouds: Clouds | None = None) -> list[Finding]:
+    """Every finding over ``entries``, sorted by item, annotation and rule.
+
+    ``clouds(item)`` gives an item's point cloud (or None) for the cuboid rules
+    that need points; without it only ``cuboid_size`` checks cuboids.
+    """
     with _collector_paused():
-        return _validate_items(schema, entries)
+        return _validate_items(schema, entries, clouds)
 
 
 @contextmanager
@@ -182,8 +197,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _validate_items(schema: LabelSchema,
-                    entries: Iterable[tuple[Item, Sequence[Annotation]]]) -> list[Finding]:
+def _validate_items(schema: LabelSchema, entries: Iterable[tuple[Item, Sequence[Annotation]]],
+                    clouds: Clouds | None) -> list[Finding]:
     items: list[Item] = []
     annotations: list[Annotation] = []
     counts: list[int] = []
@@ -208,6 +223,8 @@ def _validate_items(schema: LabelSchema,
     for kind, simple_check in _CHECKS.items():
         if kind in kinds:
             hits += simple_check(ctx, kinds[kind])
+    if "cuboid" in kinds:
+        hits += check_cuboids(ctx, kinds["cuboid"], items, clouds)
     groups = owner * max(len(labels), 1) + label_code
     hits += _overlap_hits(ctx, area_shapes, groups)
     findings = [_finding(items, ctx, hit) for hit in hits]
