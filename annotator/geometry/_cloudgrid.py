@@ -89,13 +89,13 @@ def index_cloud(cloud: PointCloud) -> PointGrid:
 
 
 def near(cloud: PointCloud, x0: float, y0: float, x1: float, y1: float) -> I64:
-    """Ascending indices of the points with ``x0 <= x <= x1`` and ``y0 <= y <= y1`` (local)."""
+    """Indices of the points with ``x0 <= x <= x1`` and ``y0 <= y <= y1`` (local), unordered."""
     with _LOCK:
         grid = _GRIDS.get(cloud)
     x, y = cloud.xyz[:, 0], cloud.xyz[:, 1]
     lo_x, hi_x, lo_y, hi_y = (np.float32(v) for v in (x0, x1, y0, y1))
     if grid is not None:
-        index = np.sort(grid.candidates(x0, y0, x1, y1))
+        index = grid.candidates(x0, y0, x1, y1)
         keep = (x[index] >= lo_x) & (x[index] <= hi_x) & (y[index] >= lo_y) & (y[index] <= hi_y)
         found: I64 = index[keep]
         return found

@@ -145,7 +145,7 @@ def points_in_cuboid(cloud: PointCloud, cuboid: Cuboid, margin: float = 0.0) -> 
     along, across, up = _box_frame(cloud, index, centre, cuboid.yaw)
     inside = (np.abs(along) <= np.float32(half[0])) & (np.abs(across) <= np.float32(half[1])) \
         & (np.abs(up) <= np.float32(half[2]))
-    found: I64 = index[inside]
+    found: I64 = np.sort(index[inside])
     return found
 
 
@@ -182,10 +182,7 @@ def _plane(dx: npt.NDArray[np.float32], dy: npt.NDArray[np.float32],
     """The ground plane through the lowest point of each cell (offsets from ``x, y``)."""
     if not len(z):
         return None
-    cells = np.floor(dx / GROUND_CELL).astype(np.int64) * 1_000_003 \
-        + np.floor(dy / GROUND_CELL).astype(np.int64)
-    order = np.lexsort((z, cells))
-    first = order[np.concatenate(([True], cells[order][1:] != cells[order][:-1]))]
+    first = _lowest_per_cell(dx, dy, z)
     px, py, pz = (dx[first].astype(np.float64), dy[first].astype(np.float64),
                   z[first].astype(np.float64))
     if len(pz) < 3:
@@ -197,6 +194,29 @@ def _plane(dx: npt.NDArray[np.float32], dy: npt.NDArray[np.float32],
     # noise: the last fit takes every point near the plane, whose mean is unbiased.
     _refine(dx.astype(np.float64), dy.astype(np.float64), z.astype(np.float64), best)
     return GroundPlane(x, y, float(best[2]), float(best[0]), float(best[1]), support)
+
+
+def _lowest_per_cell(dx: npt.NDArray[np.float32], dy: npt.NDArray[np.float32],
+                     z: npt.NDArray[np.float32]) -> I64:
+    """The position of one lowest point in each occupied :data:`GROUND_CELL` cell."""
+    col = np.floor(dx / GROUND_CELL).astype(np.int64)
+    row = np.floor(dy / GROUND_CELL).astype(np.int64)
+    col -= col.min()
+    row -= row.min()
+    cols = int(col.max()) + 1
+    cells = int(row.max() + 1) * cols
+    cell = row * cols + col
+    if cells > 4 * len(z) + 1_000_000:       # sparse over a huge area: sort instead
+        order = np.lexsort((z, cell))
+        first: I64 = order[np.concatenate(([True], cell[order][1:] != cell[order][:-1]))]
+        return first
+    lowest = np.full(cells, np.inf, dtype=np.float32)
+    np.minimum.at(lowest, cell, z)
+    hit = np.flatnonzero(z == lowest[cell])
+    pick = np.full(cells, -1, dtype=np.int64)
+    pick[cell[hit]] = hit                    # any one of a cell's lowest points will do
+    chosen: I64 = pick[pick >= 0]
+    return chosen
 
 
 def _refine(px: F64, py: F64, pz: F64, plane: F64) -> npt.NDArray[np.bool_]:
@@ -312,7 +332,8 @@ def _footprint(cloud: PointCloud, cx: float, cy: float, length: float, width: fl
     dx, dy = _rotate(along, across, yaw)
     plane = _plane(dx[~inside], dy[~inside], up[~inside], cx, cy) \
         or _plane(dx, dy, up, cx, cy)
-    return None if plane is None else (index[inside], plane)
+    # in index order, so the fit does not depend on how the points were found
+    return None if plane is None else (np.sort(index[inside]), plane)
 
 
 def _rotate(along: npt.NDArray[np.float32], across: npt.NDArray[np.float32], yaw: float
