@@ -440,7 +440,7 @@ class PointCloudView(QOpenGLWidget):
             arranged = self._loader.take()
         except (MemoryError, ValueError) as exc:
             arranged = None
-            self._error = self.tr("the point cloud cannot be shown: {0}").format(exc)
+            self._error = self.tr("the point cloud cannot be shown: %s") % exc
         if arranged is None and self._loader.busy():
             if self._cells is not None:
                 renderer.release_cloud()
@@ -455,8 +455,8 @@ class PointCloudView(QOpenGLWidget):
             self._cells, self._uploaded = None, 0
             if arranged is not None and arranged.count >= 2048:
                 self._limit = arranged.count // 2
-                self._note = self.tr("a sample of {0} points is shown: the GPU has no room "
-                                     "for all").format(f"{self._limit:,}")
+                self._note = self.tr("a sample of %s points is shown: the GPU has no room "
+                                     "for all") % f"{self._limit:,}"
                 self._pending_upload = True
                 self._loader.start(self._prepared, self._limit)
             else:
