@@ -132,6 +132,19 @@ JA = {
     "Drag to draw a box": "ドラッグして矩形を描いてください",
     "Large image without overviews: shown at 1:1; press F to fit":
         "縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示",
+    # 3D view (annotator/ui/pointcloud_view.py)
+    "3D point cloud view": "3D 点群ビュー",
+    "Left drag orbits, middle or Shift+left drag pans, the wheel zooms. W A S D Q E fly, "
+    "arrow keys orbit, plus and minus zoom, Home or F fits the tile. Click a cuboid to "
+    "select it.":
+        "左ドラッグで回転、中ドラッグまたは Shift+左ドラッグで移動、ホイールでズーム。"
+        "W A S D Q E で飛行、矢印キーで回転、+ と - でズーム、Home または F でタイル全体を表示。"
+        "直方体をクリックすると選択します。",
+    "OpenGL is not available": "OpenGL を利用できません",
+    "the point cloud cannot be shown: %s": "点群を表示できません: %s",
+    "a sample of %s points is shown: the GPU has no room for all":
+        "GPU のメモリが足りないため、%s 点を抽出して表示しています",
+    "the GPU has no memory left for this point cloud": "この点群を表示する GPU メモリが足りません",
 }
 
 

@@ -547,6 +547,39 @@ D キーで次のアイテムへ進めます。</translation>
     </message>
 </context>
 <context>
+    <name>PointCloudView</name>
+    <message>
+        <location filename="../pointcloud_view.py" line="134" />
+        <source>3D point cloud view</source>
+        <translation>3D 点群ビュー</translation>
+    </message>
+    <message>
+        <location filename="../pointcloud_view.py" line="136" />
+        <source>Left drag orbits, middle or Shift+left drag pans, the wheel zooms. W A S D Q E fly, arrow keys orbit, plus and minus zoom, Home or F fits the tile. Click a cuboid to select it.</source>
+        <translation>左ドラッグで回転、中ドラッグまたは Shift+左ドラッグで移動、ホイールでズーム。W A S D Q E で飛行、矢印キーで回転、+ と - でズーム、Home または F でタイル全体を表示。直方体をクリックすると選択します。</translation>
+    </message>
+    <message>
+        <location filename="../pointcloud_view.py" line="394" />
+        <source>OpenGL is not available</source>
+        <translation>OpenGL を利用できません</translation>
+    </message>
+    <message>
+        <location filename="../pointcloud_view.py" line="443" />
+        <source>the point cloud cannot be shown: %s</source>
+        <translation>点群を表示できません: %s</translation>
+    </message>
+    <message>
+        <location filename="../pointcloud_view.py" line="458" />
+        <source>a sample of %s points is shown: the GPU has no room for all</source>
+        <translation>GPU のメモリが足りないため、%s 点を抽出して表示しています</translation>
+    </message>
+    <message>
+        <location filename="../pointcloud_view.py" line="463" />
+        <source>the GPU has no memory left for this point cloud</source>
+        <translation>この点群を表示する GPU メモリが足りません</translation>
+    </message>
+</context>
+<context>
     <name>ProblemPanel</name>
     <message>
         <location filename="../problems.py" line="96" />
