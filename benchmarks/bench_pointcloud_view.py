@@ -18,10 +18,11 @@ presented as a user would see it.
 4. Refinement when the drag stops: time until every point is in the picture,
    and the longest frame on the way (the UI waits at most that long).
 
-Usage::
+Usage (xvfb-run's default screen is 640x480x8: give it one the window fits)::
 
-    xvfb-run -a python3 benchmarks/bench_pointcloud_view.py [--points N] [--quick]
-    xvfb-run -a python3 benchmarks/bench_pointcloud_view.py --gpu     # on a GPU machine
+    xvfb-run -a -s "-screen 0 1920x1080x24" python3 benchmarks/bench_pointcloud_view.py \
+        [--points N] [--quick] [--cache /tmp/tile.npz]
+    ... bench_pointcloud_view.py --gpu      # on a machine whose GLX is a hardware driver
 
 Prints the GL renderer; exits 0 whatever the figures.
 """
