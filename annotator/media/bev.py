@@ -15,8 +15,11 @@ of an image is its high-``y`` edge), at any pixel size:
 * :meth:`BevRenderer.set_mode` picks the colouring: ``height`` (a colour-blind
   safe viridis map over the 1st..99th percentile of the heights), ``intensity``
   (grey over its 1st..99th percentile), ``rgb`` (the points' own colour) or
-  ``class`` (a fixed palette over the classification code: the ASPRS colours
-  for codes 0-18, then the Okabe-Ito / Tol palette of the label schema).
+  ``class`` (a fixed palette of 256 distinct colours over the classification
+  code modulo 256: the usual ASPRS colours for codes 0-18, then the label
+  schema's Okabe-Ito / Tol palette, then golden-angle hues); :attr:`BevRenderer.modes`
+  lists those the cloud has fields for.  ``render`` and ``tile`` also take a
+  ``mode=`` of their own, for a worker thread that must not see a later switch.
 
 In every mode a pixel shows the HIGHEST point that falls in it (what is seen
 from above); pixels without points are transparent (alpha 0).
@@ -32,6 +35,11 @@ the mode) and the coloured tiles :meth:`BevRenderer.tile` returns are kept in
 one LRU cache bounded in bytes, so panning and switching modes re-use them.
 Every method may be called from any thread.
 
+Measured (``benchmarks/bench_bev.py``, 2 busy CPUs): on a 20-million-point
+road tile a cold 1024 x 1024 view of the whole tile takes 32-40 ms, less than
+one ``numpy.bincount`` of a precomputed pixel index over the same points
+(56-60 ms); the index takes 3-7 s to build and 10 bytes per point.
+
 >>> import numpy as np
 >>> from annotator.media.pointcloud import PointCloud
 >>> xyz = np.array([[1.5, 0.5, 0.0], [1.6, 0.6, 2.0], [3.5, 1.5, 0.5]], dtype=np.float32)
@@ -45,6 +53,11 @@ Every method may be called from any thread.
 1
 >>> bev.modes
 ('height',)
+>>> level = bev.level_for(1 / 64)                     # 256 px tiles of 4 m
+>>> bev.tile_bounds(level, 0, -1)
+(0.0, 0.0, 4.0, 4.0)
+>>> bev.tile(level, 0, -1)[..., 3].astype(bool).sum()   # three points, three pixels
+np.int64(3)
 """
 
 from __future__ import annotations
@@ -52,6 +65,7 @@ from __future__ import annotations
 import colorsys
 import itertools
 import math
+import operator
 import threading
 import time
 from collections import OrderedDict
@@ -415,6 +429,7 @@ def _spans(start: float, step: float, count: int, level: int) -> tuple[I64, I64]
 
 def _check_view(x0: float, y0: float, x1: float, y1: float, width_px: int,
                 height_px: int) -> None:
+    operator.index(width_px), operator.index(height_px)     # whole numbers only
     if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or x1 <= x0 or y1 <= y0:
         raise ValueError(f"view ({x0}, {y0}) .. ({x1}, {y1}) is not a finite rectangle "
                          "with x0 < x1 and y0 < y1")
