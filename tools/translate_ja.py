@@ -15,6 +15,37 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    "Bird's-eye view": '俯瞰ビュー',
+    'Height': '高さ',
+    'Intensity': '反射強度',
+    'RGB': 'RGB',
+    'Class': 'クラス',
+    'Colour points by': '点の色分け',
+    'Point size': '点のサイズ',
+    'Colour': '色',
+    'Size': 'サイズ',
+    'On a point-cloud tile, draw cuboids (U)': '点群タイルでは直方体を描いてください (U)',
+    "Cuboids are drawn in the bird's-eye view of a point-cloud tile":
+        '直方体は点群タイルの俯瞰ビューで描きます',
+    'Drag round an object, or click two corners and a side':
+        '物体を囲むようにドラッグするか、2つの角と1辺をクリックしてください',
+    'No points there: draw the cuboid round an object':
+        'そこには点がありません: 物体を囲むように直方体を描いてください',
+    'No points above the ground there: the cuboid stands on the ground, %.1f m high':
+        '地面より上に点がありません: 直方体を地面の上に高さ %.1f m で置きました',
+    'Cuboid (point clouds)': '直方体（点群）',
+    'Turn counter-clockwise 1°': '反時計回りに 1° 回転',
+    'Turn clockwise 1°': '時計回りに 1° 回転',
+    'Turn counter-clockwise 10°': '反時計回りに 10° 回転',
+    'Turn clockwise 10°': '時計回りに 10° 回転',
+    'Reading the point cloud was cancelled': '点群の読み込みを取り消しました',
+    'Reading %s … (Esc cancels)': '%s を読み込み中…（Esc で取り消し）',
+    'Reading %s: %d %% (Esc cancels)': '%s を読み込み中: %d %%（Esc で取り消し）',
+    '%s: %d points': '%s: %d 点',
+    'Cuboid from above': '直方体（上から）',
+    'Cuboid from the side': '直方体（横から）',
+    'Cuboid from the front': '直方体（前から）',
+    'Select a cuboid': '直方体を選択してください',
     "Problems": "問題",
     "Problem count": "問題の数",
     "%s (open)": "%s（表示中）",

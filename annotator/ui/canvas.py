@@ -66,8 +66,13 @@ def shape_path(geometry: Geometry) -> QPainterPath:
         (x0, y0), (x1, y1) = geometry.corners
         path.addRect(QRectF(x0, y0, x1 - x0, y1 - y0))
     elif isinstance(geometry, RotatedBox):
-        path.addPolygon(_points(geometry.vertices))
+        corners = geometry.vertices
+        path.addPolygon(_points(corners))
         path.closeSubpath()
+        # The heading: from the centre to the middle of the front side (a cuboid's +x).
+        front = (corners[1] + corners[2]) / 2
+        path.moveTo(geometry.cx, geometry.cy)
+        path.lineTo(float(front[0]), float(front[1]))
     elif isinstance(geometry, Polygon):
         path.setFillRule(Qt.FillRule.OddEvenFill)
         for ring in (geometry.shell, *geometry.holes):
@@ -381,6 +386,8 @@ class CanvasScene(QGraphicsScene):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: ImageLayer | None = None
+        #: What lies under the shapes when there is no image (the bird's-eye raster).
+        self.backdrop: QGraphicsItem | None = None
         self.shapes: dict[int, ShapeItem] = {}
         self.layer = ShapeLayer(self)
         self.addItem(self.layer)
@@ -395,6 +402,17 @@ class CanvasScene(QGraphicsScene):
         if layer is not None:
             self.addItem(layer)
         self.setSceneRect(QRectF(0, 0, max(width, 1), max(height, 1)))
+
+    def set_backdrop(self, item: QGraphicsItem | None, rect: QRectF | None) -> None:
+        """Show ``item`` under the shapes instead of an image; ``rect`` is the scene's extent."""
+        if self.backdrop is not None and self.backdrop.scene() is self:
+            self.removeItem(self.backdrop)
+        self.backdrop = item
+        if item is not None:
+            item.setZValue(-1)
+            self.addItem(item)
+        if rect is not None:
+            self.setSceneRect(rect)
 
     def image_missing(self) -> bool:
         """Whether the last paint still lacked some exact tiles."""
@@ -505,6 +523,17 @@ class CanvasView(QGraphicsView):
         self.tool_handler: object | None = None
         self._space = False
         self._pan_from: QPointF | None = None
+        #: Zoom limits and the zoom-to-shape cap, in screen pixels per scene unit
+        #: (an image pixel; a metre in the bird's-eye view, see :meth:`use_metres`).
+        self.max_scale = MAX_SCALE
+        self.zoom_cap = 8.0
+        self.empty_margin = 50.0
+
+    def use_metres(self, metres: bool) -> None:
+        """Scene units are metres (bird's-eye view) or image pixels."""
+        self.max_scale, self.zoom_cap, self.empty_margin = (
+            (1000.0, 250.0, 5.0) if metres else (MAX_SCALE, 8.0, 50.0))
+        self.setAccessibleName(self.tr("Bird's-eye view") if metres else self.tr("Image canvas"))
 
     # -- zoom ------------------------------------------------------------------
 
@@ -513,7 +542,7 @@ class CanvasView(QGraphicsView):
         return float(self.transform().m11())
 
     def set_scale(self, scale: float) -> None:
-        scale = min(max(scale, MIN_SCALE), MAX_SCALE)
+        scale = min(max(scale, MIN_SCALE), self.max_scale)
         factor = scale / self.scale_factor
         if not math.isclose(factor, 1.0):
             self.scale(factor, factor)
@@ -540,9 +569,10 @@ class CanvasView(QGraphicsView):
     def zoom_to(self, rect: QRectF) -> None:
         view = self.viewport().rect()
         if rect.isEmpty():
-            rect = rect.adjusted(-50, -50, 50, 50)
+            margin = self.empty_margin
+            rect = rect.adjusted(-margin, -margin, margin, margin)
         scale = min(view.width() / rect.width(), view.height() / rect.height()) * 0.6
-        self.set_scale(min(scale, 8.0))
+        self.set_scale(min(scale, self.zoom_cap))
         self.centerOn(rect.center())
 
     def wheelEvent(self, event: QWheelEvent) -> None:

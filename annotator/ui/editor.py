@@ -8,13 +8,18 @@ the canvas redraws from the store when the adapter says the item changed.
 from __future__ import annotations
 
 import dataclasses
+import math
 
+import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Signal
+from PySide6.QtWidgets import QGraphicsItem
 
 from annotator.commands import (
     AddAnnotations,
+    ChangeAnnotations,
     Command,
+    CompositeCommand,
     DeleteAnnotations,
     change_attributes,
     change_class,
@@ -23,15 +28,21 @@ from annotator.commands import (
     translate,
 )
 from annotator.errors import AnnotatorError
+from annotator.geometry.cuboid import fit_cuboid, ground_height, points_in_cuboid
+from annotator.media.pointcloud import PointCloud
 from annotator.media.pyramid import ImageSource
 from annotator.model import Annotation, Geometry, Item, LabelSchema
-from annotator.shapes import Polygon, Polyline
+from annotator.shapes import Cuboid, Polygon, Polyline, RotatedBox
 from annotator.ui.adapter import ProjectAdapter
 from annotator.ui.canvas import CanvasView, ImageLayer, ShapeItem, shape_path
+from annotator.ui.cloud_frame import NUDGE_METRES, CloudFrame
 from annotator.ui.tiles import TileLoader
 from annotator.ui.tools import TOOLS, Tool
 
-__all__ = ["Editor"]
+__all__ = ["DEFAULT_HEIGHT", "Editor"]
+
+#: Height in metres of a cuboid drawn where there are no points to fit.
+DEFAULT_HEIGHT = 1.5
 
 
 class Editor(QObject):
@@ -43,6 +54,8 @@ class Editor(QObject):
     itemOpened = Signal(int)
     statusMessage = Signal(str)
     imageFailed = Signal(str)
+    #: A point-cloud item was opened: its tile is wanted (the workspace loads it).
+    cloudWanted = Signal(object)
 
     def __init__(self, adapter: ProjectAdapter, view: CanvasView, loader: TileLoader) -> None:
         super().__init__(view)
@@ -60,6 +73,10 @@ class Editor(QObject):
         self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
         self.tool: Tool = self.tools["select"]
         self.last_drawing: tuple[str, str] | None = None
+        #: The bird's-eye scene of the open point-cloud tile, once it is loaded.
+        self.frame: CloudFrame | None = None
+        self.cloud: PointCloud | None = None
+        self._stored: dict[int, Annotation] = {}
         self.view.tool_handler = self
         adapter.annotationsChanged.connect(self._on_adapter_annotations_changed)
 
@@ -92,6 +109,17 @@ class Editor(QObject):
         self.selection = []
         self.selected_vertex = None
         self.scene.clear_shapes()
+        self.frame, self.cloud = None, None
+        self._stored = {}
+        self.scene.set_backdrop(None, None)
+        self.view.use_metres(item.kind == "pointcloud")
+        if item.kind == "pointcloud":
+            self.scene.set_image(None, 1, 1)
+            self.refresh()
+            self.selectionChanged.emit([])
+            self.itemOpened.emit(int(item.id or 0))
+            self.cloudWanted.emit(item)
+            return
         path = str(self.adapter.project.resolve(item))
         try:
             source = self.loader.source(path)
@@ -104,6 +132,14 @@ class Editor(QObject):
         self.reset_view()
         self.selectionChanged.emit([])
         self.itemOpened.emit(int(item.id or 0))
+
+    def show_cloud(self, cloud: PointCloud, frame: CloudFrame, backdrop: QGraphicsItem,
+                   rect: QRectF) -> None:
+        """The open point-cloud tile is loaded: show its bird's-eye view and shapes."""
+        self.frame, self.cloud = frame, cloud
+        self.scene.set_backdrop(backdrop, rect)
+        self.refresh()
+        self.reset_view()
 
     def reset_view(self) -> None:
         """The first view of an item: fit, unless fitting would decode a huge file."""
@@ -130,6 +166,11 @@ class Editor(QObject):
         if self.item is None:
             return
         annotations = self.adapter.annotations(int(self.item.id or 0))
+        if self.item.kind == "pointcloud":
+            frame = self.frame
+            self._stored = {int(a.id or 0): a for a in annotations}
+            annotations = ([] if frame is None else
+                           [frame.to_scene(a) for a in annotations if frame.shows(a)])
         self.scene.set_shapes(annotations, self.color_of)
         for annotation_id, shape in self.scene.shapes.items():
             self.scene.set_shown(annotation_id, not shape.annotation.hidden
@@ -145,8 +186,15 @@ class Editor(QObject):
             self.refresh()
 
     def annotations(self) -> list[Annotation]:
-        return [s.annotation for s in sorted(self.scene.shapes.values(),
-                                             key=lambda s: (s.zValue(), s.annotation_id))]
+        """The shapes of the open item, as stored (cuboids in world coordinates)."""
+        return [self.stored(s.annotation) for s in sorted(
+            self.scene.shapes.values(), key=lambda s: (s.zValue(), s.annotation_id))]
+
+    def stored(self, shown: Annotation) -> Annotation:
+        """The stored form of a shape the canvas shows (a cuboid for its footprint)."""
+        if self.frame is None:
+            return shown
+        return self._stored.get(int(shown.id or 0), shown)
 
     # -- classes, colours, tools --------------------------------------------------------
 
@@ -212,7 +260,7 @@ class Editor(QObject):
 
     def selected(self, editable: bool = False) -> list[Annotation]:
         shapes = [self.scene.shapes[i] for i in self.selection if i in self.scene.shapes]
-        return [s.annotation for s in shapes if not editable or self.is_editable(s)]
+        return [self.stored(s.annotation) for s in shapes if not editable or self.is_editable(s)]
 
     def zoom_to_selection(self) -> None:
         shapes = [self.scene.shapes[i] for i in self.selection if i in self.scene.shapes]
@@ -230,10 +278,28 @@ class Editor(QObject):
                        min(max(pos.y(), rect.top()), rect.bottom()))
 
     def push(self, command: Command) -> Command | None:
+        if self.frame is not None:
+            command = self._to_store(command)
         done = self.adapter.push(command)
         if done is None:
             self.refresh()  # drop any preview of the refused edit
         return done
+
+    def _to_store(self, command: Command) -> Command:
+        """A command made on footprints in the bird's-eye view, made on the stored cuboids."""
+        frame = self.frame
+        assert frame is not None
+        if isinstance(command, ChangeAnnotations):
+            before = [self._stored.get(int(a.id or 0), a) for a in command.before]
+            after = [frame.to_store(a, self._stored.get(int(a.id or 0))) for a in command.after]
+            return ChangeAnnotations(before, after, command.label, command.merge_key)
+        if isinstance(command, DeleteAnnotations):
+            return DeleteAnnotations([self._stored.get(int(a.id or 0), a)
+                                      for a in command.annotations], command.label)
+        if isinstance(command, CompositeCommand):
+            return CompositeCommand([self._to_store(c) for c in command.commands],
+                                    command.label)
+        return command
 
     def add_shape(self, geometry: Geometry) -> None:
         if self.item is None:
@@ -243,12 +309,45 @@ class Editor(QObject):
             self.status(self.tr("Class %s does not allow %s shapes") % (
                 label_class.name, geometry.kind.replace("_", " ")))
             return
+        if self.item.kind == "pointcloud" and geometry.dim == 2:
+            self.status(self.tr("On a point-cloud tile, draw cuboids (U)"))
+            return
         annotation = Annotation(None, int(self.item.id or 0), label_class.name, geometry,
                                 label_class.default_attributes(), self.adapter.project.user.name)
         done = self.push(AddAnnotations([annotation]))
         if isinstance(done, AddAnnotations):
             self.last_drawing = (self.tool.name, label_class.name)
             self.select([int(a.id or 0) for a in done.annotations])
+
+    def add_cuboid(self, footprint: RotatedBox, free_heading: bool) -> None:
+        """A cuboid from a footprint drawn in the bird's-eye view, fitted to the points.
+
+        ``free_heading``: the footprint was dragged axis-aligned, so the fit
+        finds the heading; otherwise it stays near the drawn one.
+        """
+        frame, cloud = self.frame, self.cloud
+        if self.item is None:
+            return
+        if frame is None or cloud is None:
+            self.status(self.tr("Cuboids are drawn in the bird's-eye view of a point-cloud tile"))
+            return
+        if footprint.width < 0.05 or footprint.height < 0.05:
+            self.status(self.tr("Drag round an object, or click two corners and a side"))
+            return
+        x, y = frame.world_xy(footprint.cx, footprint.cy)
+        fitted = _fit(cloud, (x, y), footprint.width, footprint.height, -footprint.angle,
+                      free_heading)
+        if fitted is None:
+            ground = ground_height(cloud, x, y)
+            if ground is None:
+                self.status(self.tr("No points there: draw the cuboid round an object"))
+                return
+            fitted = Cuboid(np.array([x, y, ground + DEFAULT_HEIGHT / 2]),
+                            np.array([footprint.width, footprint.height, DEFAULT_HEIGHT]),
+                            -footprint.angle)
+            self.status(self.tr("No points above the ground there: the cuboid stands on the "
+                                "ground, %.1f m high") % DEFAULT_HEIGHT)
+        self.add_shape(fitted)
 
     def preview(self, shape: ShapeItem, geometry: Geometry) -> None:
         """Show a shape with ``geometry`` while a drag is in progress (not stored)."""
@@ -288,10 +387,33 @@ class Editor(QObject):
         return True
 
     def nudge(self, dx: float, dy: float) -> None:
+        """Move the selection by ``dx, dy`` pixels (in the bird's-eye view: 5 cm steps)."""
         shapes = self.selected(editable=True)
         if shapes:
             key = "nudge:" + ",".join(str(a.id) for a in shapes)
-            self.push(translate(shapes, [dx, dy], merge_key=key))
+            offset = ([dx * NUDGE_METRES, -dy * NUDGE_METRES] if self.frame is not None
+                      else [dx, dy])
+            self.push(translate(shapes, offset, merge_key=key))
+
+    def rotate(self, step: float) -> None:
+        """Turn the selected rotated boxes and cuboids by ``step`` radians, counter-clockwise
+        as seen on the screen (consecutive presses are one undo step)."""
+        shapes = [a for a in self.selected(editable=True)
+                  if isinstance(a.geometry, RotatedBox | Cuboid)]
+        if not shapes:
+            return
+        after = []
+        for annotation in shapes:
+            geometry = annotation.geometry
+            turned: Geometry
+            if isinstance(geometry, RotatedBox):
+                turned = dataclasses.replace(geometry, angle=geometry.angle - step)
+            else:
+                assert isinstance(geometry, Cuboid)
+                turned = Cuboid(geometry.center, geometry.size, geometry.yaw + step)
+            after.append(dataclasses.replace(annotation, geometry=turned))
+        key = "rotate:" + ",".join(str(a.id) for a in shapes)
+        self.push(ChangeAnnotations(shapes, after, f"Rotate {len(shapes)} shape(s)", key))
 
     def copy(self) -> None:
         self.clipboard = self.selected()
@@ -303,8 +425,10 @@ class Editor(QObject):
             return
         same_item = all(a.item_id == self.item.id for a in self.clipboard)
         shift = offset if same_item else 0.0
+        step = ([shift * NUDGE_METRES, -shift * NUDGE_METRES] if self.frame is not None
+                else [shift, shift])
         fresh = [dataclasses.replace(a, id=None, item_id=int(self.item.id or 0),
-                                     geometry=a.geometry.translated([shift, shift]),
+                                     geometry=a.geometry.translated(step),
                                      author=self.adapter.project.user.name, created_at="",
                                      hidden=False, locked=False)
                  for a in self.clipboard]
@@ -371,3 +495,37 @@ class Editor(QObject):
         done = self.push(AddAnnotations(fresh, label=f"Copy {len(fresh)} shape(s) from previous"))
         if isinstance(done, AddAnnotations):
             self.select([int(a.id or 0) for a in done.annotations])
+
+
+def _fit(cloud: PointCloud, centre: tuple[float, float], length: float, width: float,
+         yaw: float, free_heading: bool) -> Cuboid | None:
+    """The fitted cuboid of the object in a drawn footprint; the length runs along the
+    longer side.
+
+    With a free heading (an axis-aligned drag round an object at any angle),
+    the heading comes first from the smallest rectangle round the object's
+    points (above the ground, inside the drag), then the fit refines it.
+    """
+    if not free_heading:
+        return fit_cuboid(cloud, centre, length, width, yaw)
+    upright = fit_cuboid(cloud, centre, length, width, yaw, refine_yaw=False)
+    if upright is None:
+        return None
+    inside = cloud.world(points_in_cuboid(cloud, upright))
+    bottom = float(upright.center[0, 2] - upright.size[0, 2] / 2)
+    above = inside[inside[:, 2] > bottom + 0.2]
+    if len(above) < 20:
+        return upright
+    origin = above[:, :2].mean(axis=0)
+    (cx, cy), (w, h), angle = cv2.minAreaRect((above[:, :2] - origin).astype(np.float32))
+    heading = math.radians(angle) if w >= h else math.radians(angle) + math.pi / 2
+    side_a, side_b = max(w, h), min(w, h)
+    fitted = fit_cuboid(cloud, (float(cx + origin[0]), float(cy + origin[1])), side_a, side_b,
+                        heading)
+    if fitted is None:
+        return upright
+    size = fitted.size[0]
+    if size[1] > size[0]:
+        fitted = Cuboid(fitted.center, np.array([size[1], size[0], size[2]]),
+                        fitted.yaw + math.pi / 2)
+    return fitted

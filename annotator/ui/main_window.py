@@ -35,14 +35,19 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QWidget,
 )
 
+from annotator.commands import set_geometry
 from annotator.errors import AnnotatorError
 from annotator.model import Item
 from annotator.project import Project
 from annotator.ui.adapter import ProjectAdapter
+from annotator.ui.bev_layer import BevLayer
 from annotator.ui.canvas import CanvasView, Style
+from annotator.ui.cloud_frame import ROTATE_STEP, CloudFrame
+from annotator.ui.cloud_workspace import CloudLoader, CloudPanel, LoadedCloud
 from annotator.ui.editor import Editor
 from annotator.ui.panels import AnnotationPanel, AttributeEditor, ItemPanel, LabelPanel
 from annotator.ui.problems import ProblemPanel
@@ -57,6 +62,7 @@ TOOL_KEYS = {
     "polygon": ("P", QT_TRANSLATE_NOOP("MainWindow", "Polygon")),
     "polyline": ("L", QT_TRANSLATE_NOOP("MainWindow", "Polyline")),
     "point": ("T", QT_TRANSLATE_NOOP("MainWindow", "Point")),
+    "cuboid": ("U", QT_TRANSLATE_NOOP("MainWindow", "Cuboid (point clouds)")),
 }
 UI_SCALES = (100, 125, 150, 200)
 
@@ -74,7 +80,19 @@ class MainWindow(QMainWindow):
         self.adapter = ProjectAdapter(project, self)
         self.loader = TileLoader(parent=self)
         self.canvas = CanvasView(self)
-        self.setCentralWidget(self.canvas)
+        self.cloud_loader = CloudLoader(self)
+        self.cloud_panel = CloudPanel()
+        self.cloud_panel.hide()
+        self.bev: BevLayer | None = None
+        central = QSplitter(Qt.Orientation.Horizontal)
+        central.setObjectName("centralSplitter")
+        central.addWidget(self.canvas)
+        central.addWidget(self.cloud_panel)
+        central.setStretchFactor(0, 3)
+        central.setStretchFactor(1, 2)
+        self.central = central
+        self._split_set = False
+        self.setCentralWidget(central)
         self.editor = Editor(self.adapter, self.canvas, self.loader)
         self.item: Item | None = None
         self._shown = False
@@ -174,6 +192,14 @@ class MainWindow(QMainWindow):
                      ("PgUp",), edit)
         self._action("action_back", self.tr("Send to back"), lambda: ed.restack(False),
                      ("PgDown",), edit)
+        self._action("action_rotate_ccw", self.tr("Turn counter-clockwise 1°"),
+                     partial(ed.rotate, ROTATE_STEP), (",",), edit)
+        self._action("action_rotate_cw", self.tr("Turn clockwise 1°"),
+                     partial(ed.rotate, -ROTATE_STEP), (".",), edit)
+        self._action("action_rotate_ccw_far", self.tr("Turn counter-clockwise 10°"),
+                     partial(ed.rotate, 10 * ROTATE_STEP), ("Ctrl+,",), edit)
+        self._action("action_rotate_cw_far", self.tr("Turn clockwise 10°"),
+                     partial(ed.rotate, -10 * ROTATE_STEP), ("Ctrl+.",), edit)
         for key, (dx, dy) in {"Left": (-1, 0), "Right": (1, 0), "Up": (0, -1),
                               "Down": (0, 1)}.items():
             self._action(f"action_nudge_{key.lower()}", self.tr("Nudge"),
@@ -254,6 +280,11 @@ class MainWindow(QMainWindow):
         Letters, digits, arrows and Delete are one-key shortcuts on the
         canvas; typed into an attribute field they belong to the field.
         """
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and self.cloud_loader.busy()):
+            self.cloud_loader.cancel()
+            self.statusBar().showMessage(self.tr("Reading the point cloud was cancelled"), 6000)
+            return True
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             focus = QApplication.focusWidget()
             plain = not event.modifiers() & (Qt.KeyboardModifier.ControlModifier
@@ -283,6 +314,15 @@ class MainWindow(QMainWindow):
         self.loader.tileReady.connect(lambda _: self.canvas.viewport().update())
         self.items.itemActivated.connect(self.open_item)
         self.problems.problemActivated.connect(self.show_problem)
+        self.editor.cloudWanted.connect(self._load_cloud)
+        self.cloud_loader.progress.connect(self._on_cloud_progress)
+        self.cloud_loader.loaded.connect(self._on_cloud_loaded)
+        self.cloud_loader.failed.connect(self._on_cloud_failed)
+        self.editor.selectionChanged.connect(lambda _: self._update_cloud_panel())
+        self.adapter.annotationsChanged.connect(lambda _: self._update_cloud_panel())
+        self.cloud_panel.view3d.cuboidClicked.connect(lambda i: self.editor.select([i]))
+        self.cloud_panel.cuboids.edited.connect(self._on_cuboid_edited)
+        self.cloud_panel.colourModeChanged.connect(self._on_colour_mode)
         self._update_undo_actions()
 
     # -- items -------------------------------------------------------------------------
@@ -294,6 +334,11 @@ class MainWindow(QMainWindow):
             self._on_adapter_refused(str(exc))
             return
         self.item = item
+        if item.kind != "pointcloud":
+            self.cloud_loader.cancel()
+            self.cloud_panel.hide()
+            self.cloud_panel.set_cloud(None)
+            self.bev = None
         if self._message.scene() is not None:
             self._message.scene().removeItem(self._message)
         self.editor.open_item(item)
@@ -331,6 +376,59 @@ class MainWindow(QMainWindow):
         for neighbour in (model.item_at(row + 1), model.item_at(row - 1)):
             if neighbour is not None and neighbour.kind == "image":
                 self.loader.prefetch(str(self.project.resolve(neighbour)), size)
+
+    # -- point-cloud tiles -------------------------------------------------------------------
+
+    def _load_cloud(self, item: Item) -> None:
+        self.cloud_panel.show()
+        if not self._split_set:
+            # The first tile: the bird's-eye view gets three fifths (the user's split stays).
+            self._split_set = True
+            width = max(self.central.width(), 500)
+            self.central.setSizes([width * 3 // 5, width - width * 3 // 5])
+        self.cloud_panel.set_cloud(None)
+        self.bev = None
+        self.statusBar().showMessage(self.tr("Reading %s … (Esc cancels)") % item.path)
+        self.cloud_loader.request(self.project.resolve(item))
+
+    def _on_cloud_progress(self, path: str, done: int, total: int) -> None:
+        if total > 0:
+            self.statusBar().showMessage(self.tr("Reading %s: %d %% (Esc cancels)") % (
+                path.rsplit("/", 1)[-1], round(100 * done / total)))
+
+    def _on_cloud_loaded(self, loaded: LoadedCloud) -> None:
+        item = self.item
+        if item is None or item.kind != "pointcloud" or \
+                str(self.project.resolve(item)) != loaded.path:
+            return
+        cloud = loaded.cloud
+        frame = CloudFrame(float(cloud.origin[0]), float(cloud.origin[1]))
+        self.bev = BevLayer(loaded.bev, frame)
+        self.bev.set_mode(str(self.cloud_panel.mode.currentData()))
+        self.editor.show_cloud(cloud, frame, self.bev, self.bev.boundingRect())
+        self.cloud_panel.set_cloud(cloud)
+        self._update_cloud_panel()
+        self.statusBar().showMessage(self.tr("%s: %d points") % (item.path, len(cloud)), 6000)
+
+    def _on_cloud_failed(self, path: str, message: str) -> None:
+        if self.item is not None and str(self.project.resolve(self.item)) == path:
+            self._on_editor_image_failed(message)
+
+    def _update_cloud_panel(self) -> None:
+        if self.item is None or self.item.kind != "pointcloud" or self.editor.frame is None:
+            return
+        self.cloud_panel.show_annotations(self.editor.annotations(), self.editor.selection,
+                                          self.editor.color_of)
+
+    def _on_cuboid_edited(self, annotation_id: int, cuboid: object, gesture: str) -> None:
+        stored = next((a for a in self.editor.annotations() if a.id == annotation_id), None)
+        if stored is not None and cuboid is not None:
+            self.editor.push(set_geometry(stored, cuboid, merge_key=gesture,  # type: ignore[arg-type]
+                                          label="Fit cuboid"))
+
+    def _on_colour_mode(self, mode: str) -> None:
+        if self.bev is not None:
+            self.bev.set_mode(mode)
 
     def _copy_from_previous(self) -> None:
         if self.item is None:
@@ -532,5 +630,6 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.loader.close()
+        self.cloud_loader.close()
         self.items.model.close()
         super().closeEvent(event)

@@ -24,8 +24,8 @@ from annotator.ui.canvas import ShapeItem
 if TYPE_CHECKING:
     from annotator.ui.editor import Editor
 
-__all__ = ["TOOLS", "BoxTool", "PointTool", "PolygonTool", "PolylineTool", "RotatedBoxTool",
-           "SelectTool", "Tool"]
+__all__ = ["TOOLS", "BoxTool", "CuboidTool", "PointTool", "PolygonTool", "PolylineTool",
+           "RotatedBoxTool", "SelectTool", "Tool"]
 
 _LEFT = Qt.MouseButton.LeftButton
 
@@ -184,6 +184,61 @@ class RotatedBoxTool(_ClickTool):
         array = np.array([[p.x(), p.y()] for p in corners])
         template = RotatedBox(0.0, 0.0, 1.0, 1.0, 0.0)
         return template.with_vertices(array)
+
+
+class CuboidTool(RotatedBoxTool):
+    """A cuboid from its footprint in the bird's-eye view, fitted to the points inside.
+
+    Drag a rectangle round an object (the fit then finds its heading), or
+    click like the rotated box tool: two clicks along one side set the
+    heading, a third the width.  Height, z and a tight outline come from the
+    points inside, above the local ground.
+    """
+
+    name, kind = "cuboid", "cuboid"
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__(editor)
+        self.drag_from: QPointF | None = None
+        self.dragging = False
+
+    def press(self, pos: QPointF, event: QMouseEvent) -> bool:
+        if event.button() == _LEFT and not self.points:
+            self.drag_from, self.dragging = self.editor.clamp(pos), False
+        return super().press(pos, event)
+
+    def move(self, pos: QPointF, event: QMouseEvent) -> bool:
+        start = self.drag_from
+        # drag_from is set only between the press and release of the first corner.
+        if start is not None and len(self.points) == 1:
+            end = self.editor.clamp(pos)
+            if (end - start).manhattanLength() * self.editor.scene.view_scale > 6:
+                self.dragging = True
+            if self.dragging:
+                Tool._draft(self, [start, QPointF(end.x(), start.y()), end,
+                                   QPointF(start.x(), end.y())], None, True)
+                return True
+        return super().move(pos, event)
+
+    def release(self, pos: QPointF, event: QMouseEvent) -> bool:
+        start, dragging = self.drag_from, self.dragging
+        self.drag_from, self.dragging = None, False
+        if event.button() != _LEFT or start is None or not dragging:
+            return False
+        end = self.editor.clamp(pos)
+        self.cancel()
+        footprint = RotatedBox((start.x() + end.x()) / 2, (start.y() + end.y()) / 2,
+                               abs(end.x() - start.x()), abs(end.y() - start.y()), 0.0)
+        self.editor.add_cuboid(footprint, free_heading=True)
+        return True
+
+    def cancel(self) -> None:
+        self.drag_from, self.dragging = None, False
+        super().cancel()
+
+    def _finish(self, geometry: Geometry) -> None:
+        assert isinstance(geometry, RotatedBox)
+        self.editor.add_cuboid(geometry, free_heading=False)
 
 
 class BoxTool(Tool):
@@ -351,5 +406,6 @@ class SelectTool(Tool):
 
 
 TOOLS: dict[str, type[Tool]] = {
-    t.name: t for t in (SelectTool, BoxTool, RotatedBoxTool, PolygonTool, PolylineTool, PointTool)
+    t.name: t for t in (SelectTool, BoxTool, RotatedBoxTool, PolygonTool, PolylineTool, PointTool,
+                        CuboidTool)
 }

@@ -45,41 +45,119 @@
 <context>
     <name>CanvasView</name>
     <message>
-        <location filename="../canvas.py" line="495" />
+        <location filename="../canvas.py" line="513" />
+        <location filename="../canvas.py" line="536" />
         <source>Image canvas</source>
+        <extracomment>What lies under the shapes when there is no image (the bird's-eye raster).</extracomment>
         <translation>画像キャンバス</translation>
+    </message>
+    <message>
+        <location filename="../canvas.py" line="536" />
+        <source>Bird's-eye view</source>
+        <extracomment>Zoom limits and the zoom-to-shape cap, in screen pixels per scene unit (an image pixel; a metre in the bird's-eye view, see :meth:`use_metres`).</extracomment>
+        <translation>俯瞰ビュー</translation>
+    </message>
+</context>
+<context>
+    <name>CloudPanel</name>
+    <message>
+        <location filename="../cloud_workspace.py" line="140" />
+        <source>Height</source>
+        <extracomment>Tiles kept in memory after they were read (the open one and its neighbour).</extracomment>
+        <translation>高さ</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="140" />
+        <source>Intensity</source>
+        <translation>反射強度</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="141" />
+        <source>RGB</source>
+        <translation>RGB</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="141" />
+        <source>Class</source>
+        <translation>クラス</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="143" />
+        <source>Colour points by</source>
+        <translation>点の色分け</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="149" />
+        <source>Point size</source>
+        <translation>点のサイズ</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="150" />
+        <source>Colour</source>
+        <translation>色</translation>
+    </message>
+    <message>
+        <location filename="../cloud_workspace.py" line="152" />
+        <source>Size</source>
+        <translation>サイズ</translation>
     </message>
 </context>
 <context>
     <name>Editor</name>
     <message>
-        <location filename="../editor.py" line="116" />
+        <location filename="../editor.py" line="152" />
         <source>Large image without overviews: shown at 1:1; press F to fit</source>
+        <extracomment>Height in metres of a cuboid drawn where there are no points to fit. A point-cloud item was opened: its tile is wanted (the workspace loads it). The bird's-eye scene of the open point-cloud tile, once it is loaded.</extracomment>
         <translation>縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="171" />
+        <location filename="../editor.py" line="219" />
         <source>Class %s does not allow %s; pick another class</source>
         <translation>クラス %s では %s を使えません。別のクラスを選んでください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="178" />
+        <location filename="../editor.py" line="226" />
         <source>Nothing drawn yet to repeat</source>
         <translation>繰り返す描画がまだありません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="243" />
-        <location filename="../editor.py" line="328" />
+        <location filename="../editor.py" line="309" />
+        <location filename="../editor.py" line="452" />
         <source>Class %s does not allow %s shapes</source>
         <translation>クラス %s では %s の図形を使えません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="299" />
+        <location filename="../editor.py" line="313" />
+        <source>On a point-cloud tile, draw cuboids (U)</source>
+        <translation>点群タイルでは直方体を描いてください (U)</translation>
+    </message>
+    <message>
+        <location filename="../editor.py" line="332" />
+        <source>Cuboids are drawn in the bird's-eye view of a point-cloud tile</source>
+        <translation>直方体は点群タイルの俯瞰ビューで描きます</translation>
+    </message>
+    <message>
+        <location filename="../editor.py" line="335" />
+        <source>Drag round an object, or click two corners and a side</source>
+        <translation>物体を囲むようにドラッグするか、2つの角と1辺をクリックしてください</translation>
+    </message>
+    <message>
+        <location filename="../editor.py" line="343" />
+        <source>No points there: draw the cuboid round an object</source>
+        <translation>そこには点がありません: 物体を囲むように直方体を描いてください</translation>
+    </message>
+    <message>
+        <location filename="../editor.py" line="348" />
+        <source>No points above the ground there: the cuboid stands on the ground, %.1f m high</source>
+        <translation>地面より上に点がありません: 直方体を地面の上に高さ %.1f m で置きました</translation>
+    </message>
+    <message>
+        <location filename="../editor.py" line="421" />
         <source>Copied %d shape(s)</source>
         <translation>%d 個の図形をコピーしました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="366" />
+        <location filename="../editor.py" line="490" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
     </message>
@@ -163,379 +241,424 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="54" />
+        <location filename="../main_window.py" line="59" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="55" />
+        <location filename="../main_window.py" line="60" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="56" />
+        <location filename="../main_window.py" line="61" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="57" />
+        <location filename="../main_window.py" line="62" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="58" />
+        <location filename="../main_window.py" line="63" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="59" />
+        <location filename="../main_window.py" line="64" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="89" />
+        <location filename="../main_window.py" line="65" />
+        <source>Cuboid (point clouds)</source>
+        <translation>直方体（点群）</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="107" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="110" />
+        <location filename="../main_window.py" line="128" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="111" />
+        <location filename="../main_window.py" line="129" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="112" />
+        <location filename="../main_window.py" line="130" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113" />
+        <location filename="../main_window.py" line="131" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115" />
+        <location filename="../main_window.py" line="133" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124" />
+        <location filename="../main_window.py" line="142" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125" />
+        <location filename="../main_window.py" line="143" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="126" />
+        <location filename="../main_window.py" line="144" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127" />
+        <location filename="../main_window.py" line="145" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="147" />
+        <location filename="../main_window.py" line="165" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148" />
+        <location filename="../main_window.py" line="166" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="150" />
+        <location filename="../main_window.py" line="168" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="151" />
-        <location filename="../main_window.py" line="423" />
+        <location filename="../main_window.py" line="169" />
+        <location filename="../main_window.py" line="521" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="153" />
-        <location filename="../main_window.py" line="424" />
+        <location filename="../main_window.py" line="171" />
+        <location filename="../main_window.py" line="522" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="156" />
+        <location filename="../main_window.py" line="174" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="157" />
+        <location filename="../main_window.py" line="175" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="158" />
+        <location filename="../main_window.py" line="176" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="159" />
+        <location filename="../main_window.py" line="177" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160" />
+        <location filename="../main_window.py" line="178" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="162" />
+        <location filename="../main_window.py" line="180" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="165" />
+        <location filename="../main_window.py" line="183" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="167" />
+        <location filename="../main_window.py" line="185" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="169" />
+        <location filename="../main_window.py" line="187" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="171" />
+        <location filename="../main_window.py" line="189" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="173" />
+        <location filename="../main_window.py" line="191" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="175" />
+        <location filename="../main_window.py" line="193" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="179" />
+        <location filename="../main_window.py" line="195" />
+        <source>Turn counter-clockwise 1°</source>
+        <translation>反時計回りに 1° 回転</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="197" />
+        <source>Turn clockwise 1°</source>
+        <translation>時計回りに 1° 回転</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="199" />
+        <source>Turn counter-clockwise 10°</source>
+        <translation>反時計回りに 10° 回転</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="201" />
+        <source>Turn clockwise 10°</source>
+        <translation>時計回りに 10° 回転</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="205" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="207" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
+        <location filename="../main_window.py" line="210" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="213" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="198" />
+        <location filename="../main_window.py" line="224" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200" />
+        <location filename="../main_window.py" line="226" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="206" />
+        <location filename="../main_window.py" line="232" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="207" />
+        <location filename="../main_window.py" line="233" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="208" />
+        <location filename="../main_window.py" line="234" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="210" />
+        <location filename="../main_window.py" line="236" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="212" />
+        <location filename="../main_window.py" line="238" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="240" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="217" />
+        <location filename="../main_window.py" line="243" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="221" />
+        <location filename="../main_window.py" line="247" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="222" />
+        <location filename="../main_window.py" line="248" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="224" />
+        <location filename="../main_window.py" line="250" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="225" />
+        <location filename="../main_window.py" line="251" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="227" />
+        <location filename="../main_window.py" line="253" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="233" />
+        <location filename="../main_window.py" line="259" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="234" />
+        <location filename="../main_window.py" line="260" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="262" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="264" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240" />
+        <location filename="../main_window.py" line="266" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241" />
+        <location filename="../main_window.py" line="267" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="243" />
+        <location filename="../main_window.py" line="269" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="246" />
+        <location filename="../main_window.py" line="272" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="248" />
+        <location filename="../main_window.py" line="274" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280" />
+        <location filename="../main_window.py" line="286" />
+        <source>Reading the point cloud was cancelled</source>
+        <translation>点群の読み込みを取り消しました</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="311" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312" />
+        <location filename="../main_window.py" line="357" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="321" />
+        <location filename="../main_window.py" line="366" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="359" />
+        <location filename="../main_window.py" line="391" />
+        <source>Reading %s … (Esc cancels)</source>
+        <translation>%s を読み込み中…（Esc で取り消し）</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="396" />
+        <source>Reading %s: %d %% (Esc cancels)</source>
+        <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="411" />
+        <source>%s: %d points</source>
+        <translation>%s: %d 点</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="457" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="376" />
+        <location filename="../main_window.py" line="474" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="391" />
+        <location filename="../main_window.py" line="489" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396" />
+        <location filename="../main_window.py" line="494" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="397" />
+        <location filename="../main_window.py" line="495" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="406" />
+        <location filename="../main_window.py" line="504" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="416" />
+        <location filename="../main_window.py" line="514" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="418" />
+        <location filename="../main_window.py" line="516" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="419" />
+        <location filename="../main_window.py" line="517" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="423" />
+        <location filename="../main_window.py" line="521" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="424" />
+        <location filename="../main_window.py" line="522" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="436" />
+        <location filename="../main_window.py" line="534" />
         <source>This image cannot be shown:
 %s
 
@@ -551,6 +674,7 @@ D キーで次のアイテムへ進めます。</translation>
     <message>
         <location filename="../pointcloud_view.py" line="134" />
         <source>3D point cloud view</source>
+        <extracomment>What a frame should take while the camera moves (10 fps or better, with room to spare). The camera counts as still this long after the last change. Pick tolerance around a drawn line, in pixels. Views still alive; a script that ends without ``app.exec()`` (no aboutToQuit) still frees their GL objects before the interpreter tears Qt down. After every frame; :meth:`frame_stats` tells what it drew.</extracomment>
         <translation>3D 点群ビュー</translation>
     </message>
     <message>
@@ -582,55 +706,79 @@ D キーで次のアイテムへ進めます。</translation>
 <context>
     <name>ProblemPanel</name>
     <message>
-        <location filename="../problems.py" line="96" />
+        <location filename="../problems.py" line="97" />
         <source>Problem count</source>
         <extracomment>(item id, annotation id or 0) the user asked to see</extracomment>
         <translation>問題の数</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="99" />
+        <location filename="../problems.py" line="100" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="172" />
+        <location filename="../problems.py" line="173" />
         <source>%s (open)</source>
         <translation>%s（表示中）</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="183" />
+        <location filename="../problems.py" line="184" />
         <source>batch</source>
         <translation>バッチ</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="183" />
+        <location filename="../problems.py" line="184" />
         <source>item</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="184" />
+        <location filename="../problems.py" line="185" />
         <source>In this %s: %d error(s), %d warning(s)</source>
         <translation>この%s: エラー %d 件、警告 %d 件</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="218" />
+        <location filename="../problems.py" line="219" />
         <source>Repair: keep the largest part</source>
         <translation>修正: 最大の部分を残す</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="219" />
+        <location filename="../problems.py" line="220" />
         <source>Repair: split into parts</source>
         <translation>修正: 部分ごとに分割</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="220" />
+        <location filename="../problems.py" line="221" />
         <source>Repair: clip to the image</source>
         <translation>修正: 画像の範囲に切り取る</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="221" />
+        <location filename="../problems.py" line="222" />
         <source>Repair: drop duplicate vertices</source>
         <translation>修正: 重複した頂点を削除</translation>
+    </message>
+</context>
+<context>
+    <name>ProjectionView</name>
+    <message>
+        <location filename="../cuboid_views.py" line="115" />
+        <source>Cuboid from above</source>
+        <extracomment>Metres of surroundings shown beside the box, and above and below it. Most points a view draws (a random sample beyond that). The cuboid as the user left it after a drag (annotation id, new cuboid, gesture key).</extracomment>
+        <translation>直方体（上から）</translation>
+    </message>
+    <message>
+        <location filename="../cuboid_views.py" line="116" />
+        <source>Cuboid from the side</source>
+        <translation>直方体（横から）</translation>
+    </message>
+    <message>
+        <location filename="../cuboid_views.py" line="117" />
+        <source>Cuboid from the front</source>
+        <translation>直方体（前から）</translation>
+    </message>
+    <message>
+        <location filename="../cuboid_views.py" line="184" />
+        <source>Select a cuboid</source>
+        <translation>直方体を選択してください</translation>
     </message>
 </context>
 <context>
@@ -641,7 +789,7 @@ D キーで次のアイテムへ進めます。</translation>
         <translation>点が足りません: %s には %d 点必要です</translation>
     </message>
     <message>
-        <location filename="../tools.py" line="219" />
+        <location filename="../tools.py" line="274" />
         <source>Drag to draw a box</source>
         <translation>ドラッグして矩形を描いてください</translation>
     </message>
