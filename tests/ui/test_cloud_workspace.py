@@ -254,3 +254,30 @@ def test_a_broken_tile_says_why_in_the_view(qtbot, open_ui, cloud_project, tmp_p
                     and "Reading" not in window.statusBar().currentMessage(), timeout=20_000)
     assert window.editor.frame is None
     assert "cannot be shown" in window._message.text()
+
+
+def test_cuboids_copy_to_the_next_tile(qtbot, open_ui, tmp_path, settings_dir):
+    """Shift+V on the next tile copies the previous tile's cuboids, in world coordinates."""
+    folder = tmp_path / "two"
+    tiles = [tmp_path / "a.pcd", tmp_path / "b.pcd"]
+    for seed, tile in enumerate(tiles):
+        make_tile(tile, seed)
+    lead = Project.create(folder, load_schema(SCHEMA), user="lead")
+    try:
+        ids = lead.import_media(tiles).added
+    finally:
+        lead.close()
+    window = open_ui(folder, user="lead")
+    window.open_item(ids[0])
+    qtbot.waitUntil(lambda: window.editor.frame is not None, timeout=20_000)
+    window.canvas.setFocus()
+    first = draw_car(qtbot, window)
+    qtbot.keyClick(window.canvas, "d")
+    qtbot.waitUntil(lambda: window.item.id == ids[1] and window.editor.frame is not None,
+                    timeout=20_000)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, "v", Qt.KeyboardModifier.ShiftModifier)
+    copied = cuboids(window)
+    assert copied == [first]
+    assert window.editor.selection == [int(a.id) for a in
+                                       window.project.store.annotations_for_item(ids[1])]
