@@ -534,6 +534,8 @@ class CanvasView(QGraphicsView):
         self.max_scale, self.zoom_cap, self.empty_margin = (
             (1000.0, 250.0, 5.0) if metres else (MAX_SCALE, 8.0, 50.0))
         self.setAccessibleName(self.tr("Bird's-eye view") if metres else self.tr("Image canvas"))
+        # One canvas, two roles: found as ``bevView`` while it shows a point-cloud tile.
+        self.setObjectName("bevView" if metres else "canvas")
 
     # -- zoom ------------------------------------------------------------------
 

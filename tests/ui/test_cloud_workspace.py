@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QGraphicsView, QMainWindow
 
 from annotator.media.pcd import write_pcd
 from annotator.media.pointcloud import PointCloud
@@ -145,6 +145,7 @@ def draw_car(qtbot, window: QMainWindow) -> Cuboid:
 
 def test_tile_opens_in_the_birds_eye_view_with_the_3d_view_beside(cloud_window):
     window = cloud_window
+    assert window.findChild(QGraphicsView, "bevView") is window.canvas
     assert window.cloud_panel.isVisible()
     assert window.canvas.canvas_scene.backdrop is not None
     view = window.cloud_panel.view3d
@@ -254,6 +255,7 @@ def test_a_broken_tile_says_why_in_the_view(qtbot, open_ui, cloud_project, tmp_p
                     and "Reading" not in window.statusBar().currentMessage(), timeout=20_000)
     assert window.editor.frame is None
     assert "cannot be shown" in window._message.text()
+    assert window.canvas.objectName() == "bevView"
 
 
 def test_cuboids_copy_to_the_next_tile(qtbot, open_ui, tmp_path, settings_dir):
