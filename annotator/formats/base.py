@@ -56,6 +56,7 @@ __all__ = [
     "check_input_size",
     "check_labels",
     "finite",
+    "head_of",
     "read_json",
     "read_xml",
     "safe_name",
@@ -287,6 +288,17 @@ def check_input_size(path: Path) -> int:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+def head_of(path: Path, size: int) -> bytes | None:
+    """The first ``size`` bytes of a file without a BOM or leading white space, for a
+    detector's cheap look; None when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(size)
+    except OSError:
+        return None
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
 def read_json(path: Path) -> Any:

@@ -50,6 +50,7 @@ from annotator.formats.base import (
     Report,
     attributes_json,
     finite,
+    head_of,
     read_json,
     safe_name,
     shape_or_error,
@@ -209,13 +210,8 @@ def write(view: ProjectView, out: Path) -> Report:
 
 def _sniff(path: Path) -> bool:
     """Cheap look at the head of a JSON file: an object with an images or annotations array."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except OSError:
-        return False
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{") and _SNIFF.search(head) is not None
+    head = head_of(path, _SNIFF_BYTES)
+    return head is not None and head.startswith(b"{") and _SNIFF.search(head) is not None
 
 
 def _json_files(folder: Path) -> Iterable[Path]:

@@ -59,6 +59,7 @@ from annotator.formats.base import (
     Report,
     attributes_json,
     check_labels,
+    head_of,
     read_json,
     safe_name,
     typed_attribute,
@@ -244,12 +245,8 @@ def read(path: Path, context: ImportContext) -> ImportResult:
 
 
 def _sniff(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(256)
-    except OSError:
-        return False
-    return _SNIFF.match(head.lstrip(b"\xef\xbb\xbf \t\r\n")) is not None
+    head = head_of(path, 256)
+    return head is not None and _SNIFF.match(head) is not None
 
 
 def detect(path: Path) -> bool:
