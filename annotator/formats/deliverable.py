@@ -107,8 +107,9 @@ def write_deliverable(
     """Export ``view`` as ``spec`` into the new folder ``out``, all or nothing.
 
     ``names`` maps item ids to file names for the HTML report;
-    ``copy_media(images_folder)`` copies the media files when asked for and
-    returns how many it copied.
+    ``copy_media(folder)`` copies the media files when asked for (into
+    ``images/``, or ``pointclouds/`` for a point-cloud format) and returns how
+    many it copied.
     """
     unique_names(view.items())
     partial = _prepare(out)
@@ -116,7 +117,7 @@ def write_deliverable(
         report = spec.write(view, partial)
         report.check(view)
         if copy_media is not None:
-            copy_media(partial / "images")
+            copy_media(partial / ("pointclouds" if spec.media == "pointcloud" else "images"))
         _write_json(partial / "report.json", report.to_json())
         (partial / "validation.html").write_text(
             _html(view, spec, report, findings, names or {}), encoding="utf-8")
@@ -201,7 +202,8 @@ def _html(view: ProjectView, spec: FormatSpec, report: Report, findings: Sequenc
         f"{html.escape(__version__)} on "
         f"{html.escape(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}.</p>",
         "<h2>Summary</h2><table>",
-        _row(["Images", report.images], [False, True]),
+        _row(["Point-cloud tiles" if spec.media == "pointcloud" else "Images", report.images],
+             [False, True]),
         _row(["Annotations written", sum(report.written.values())], [False, True]),
         _row(["Annotations the format cannot hold (skipped)", len(report.skipped)],
              [False, True]),

@@ -112,6 +112,17 @@ def test_a_point_cloud_export_is_a_deliverable(run, format_id: str, cloud_projec
         assert document["openlabel"]["coordinate_systems"]["geo"]["crs"] == "EPSG:6677"
 
 
+def test_with_media_copies_the_tiles_into_pointclouds(run, cloud_project: Path,
+                                                     tmp_path: Path) -> None:
+    add_boxes(cloud_project)
+    out = tmp_path / "out"
+    result = run("export", cloud_project, "--format", "kitti", "--out", out, "--with-media")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (out / "pointclouds").iterdir()] == ["road_tile_000.laz"]
+    assert not (out / "images").exists()
+    assert "<td>Point-cloud tiles</td>" in (out / "validation.html").read_text()
+
+
 @pytest.mark.parametrize("format_id", FORMATS)
 def test_export_then_import_into_a_fresh_project_gives_the_same_cuboids(
         run, format_id: str, cloud_project: Path, cloud_template: Path, tmp_path: Path) -> None:
