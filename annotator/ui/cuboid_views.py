@@ -201,14 +201,16 @@ class ProjectionView(QWidget):
             painter.setBrush(QBrush(self.color))
             painter.drawLine(self.to_screen(*self._centre(cuboid)), handle)
             painter.drawEllipse(handle, 5, 5)
-        painter.setPen(QColor("#dddddd"))
         size = cuboid.size[0]
         i, j = self.axes
         names = "LWH"
-        painter.drawText(QRectF(4, 2, self.width() - 8, 18), Qt.AlignmentFlag.AlignLeft,
-                         f"{names[i]} {size[i]:.2f} m   {names[j]} {size[j]:.2f} m"
-                         + (f"   yaw {math.degrees(cuboid.yaw):.1f}°" if self.which == "top"
-                            else ""))
+        text = (f"{names[i]} {size[i]:.2f} m   {names[j]} {size[j]:.2f} m"
+                + (f"   yaw {math.degrees(cuboid.yaw):.1f}°" if self.which == "top" else ""))
+        box = painter.fontMetrics().boundingRect(text).adjusted(-4, -2, 4, 2)
+        box.moveTopLeft(QPointF(2, 2).toPoint())
+        painter.fillRect(box, QColor(20, 20, 20, 210))   # legible over the points
+        painter.setPen(QColor("#dddddd"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _points_image(self, cuboid: Cuboid) -> QImage:
         if self._image is not None and self._image.size() == self.size() and \
