@@ -283,3 +283,43 @@ def test_cuboids_copy_to_the_next_tile(qtbot, open_ui, tmp_path, settings_dir):
     assert copied == [first]
     assert window.editor.selection == [int(a.id) for a in
                                        window.project.store.annotations_for_item(ids[1])]
+
+
+def _ascii_tile(path: Path, points: int) -> None:
+    """A slow-to-read tile (ascii parses a block at a time), to cancel mid-read."""
+    xyz = np.random.default_rng(1).uniform(-50, 50, (points, 3)).astype(np.float32)
+    write_pcd(path, PointCloud(np.zeros(3), xyz, {}, "pcd", "ascii"), "ascii")
+
+
+def test_loader_cancel_delivers_nothing_and_the_last_request_wins(qtbot, tmp_path):
+    from annotator.ui.cloud_workspace import CloudLoader
+
+    slow, small = tmp_path / "slow.pcd", tmp_path / "small.pcd"
+    _ascii_tile(slow, 1_500_000)
+    make_tile(small)
+    loader = CloudLoader()
+    delivered: list[str] = []
+    seen: list[int] = []
+    loader.loaded.connect(lambda loaded: delivered.append(Path(loaded.path).name))
+    loader.progress.connect(lambda _path, done, _total: seen.append(done))
+    try:
+        loader.request(slow)
+        qtbot.waitUntil(lambda: len(seen) > 0, timeout=10_000)
+        loader.cancel()
+        qtbot.waitUntil(lambda: not loader.busy(), timeout=10_000)
+        settle()
+        assert delivered == []
+        assert max(seen) < 1_500_000        # the read stopped part way, not at the end
+        seen.clear()
+        # Asking for one tile and then another: only the second arrives.
+        loader.request(slow)
+        loader.request(small)
+        qtbot.waitUntil(lambda: delivered == ["small.pcd"], timeout=20_000)
+        qtbot.waitUntil(lambda: not loader.busy(), timeout=20_000)
+        settle()
+        assert delivered == ["small.pcd"]
+        # Read lately: the same tile again comes from memory at once.
+        loader.request(small)
+        assert delivered == ["small.pcd", "small.pcd"]
+    finally:
+        loader.close()
