@@ -323,3 +323,36 @@ def test_loader_cancel_delivers_nothing_and_the_last_request_wins(qtbot, tmp_pat
         assert delivered == ["small.pcd", "small.pcd"]
     finally:
         loader.close()
+
+
+def test_top_view_handle_turns_and_front_view_widens(qtbot, cloud_window):
+    window = cloud_window
+    first = draw_car(qtbot, window)
+    views = window.cloud_panel.cuboids.views
+    top, front = views["top"], views["front"]
+    assert top.objectName() == "cuboidTopView" and front.objectName() == "cuboidFrontView"
+    # Drag the handle a quarter turn round the centre: the heading follows the cursor.
+    handle = top._rotate_handle(first).toPoint()
+    centre = top.to_screen(*top._centre(first))
+    reach = handle.x() - centre.x()
+    target = QPointF(centre.x() + reach * math.cos(math.radians(30)),
+                     centre.y() - reach * math.sin(math.radians(30))).toPoint()
+    qtbot.mousePress(top, LEFT, NO_MOD, handle)
+    qtbot.mouseMove(top, target)
+    qtbot.mouseRelease(top, LEFT, NO_MOD, target)
+    settle()
+    turned = cuboids(window)[0]
+    assert abs(math.degrees(math.remainder(turned.yaw - first.yaw, 2 * math.pi)) - 30) < 2
+    assert np.array_equal(turned.size, first.size)
+    # Drag the front view's right side outwards: only the width grows, to one side.
+    _a0, b0, a1, b1 = front._corners(turned)
+    side = front.to_screen(a1, (b0 + b1) / 2).toPoint()
+    out = front.to_screen(a1 + 0.3, (b0 + b1) / 2).toPoint()
+    qtbot.mousePress(front, LEFT, NO_MOD, side)
+    qtbot.mouseMove(front, out)
+    qtbot.mouseRelease(front, LEFT, NO_MOD, out)
+    settle()
+    wider = cuboids(window)[0]
+    assert abs(wider.size[0, 1] - turned.size[0, 1] - 0.3) < 0.03
+    assert wider.size[0, 0] == turned.size[0, 0] and wider.size[0, 2] == turned.size[0, 2]
+    assert abs(np.hypot(*(wider.center[0, :2] - turned.center[0, :2])) - 0.15) < 0.02
