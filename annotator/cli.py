@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -210,22 +211,101 @@ def _batch_json(batch: Batch) -> dict[str, Any]:
 
 
 def cmd_batch_create(args: argparse.Namespace) -> int:
+    if args.items and (args.folder or args.sample is not None):
+        raise AnnotatorError("--items cannot be combined with --folder or --sample")
+    if args.size is not None and args.size < 1:
+        raise AnnotatorError("--size must be at least 1")
+    if args.sample is not None and args.sample < 1:
+        raise AnnotatorError("--sample must be at least 1")
     with _open(args) as project:
-        ids = _parse_ids(args.items) if args.items else project.unbatched_item_ids()
-        if not ids:
-            raise AnnotatorError("no items to put in a batch (all items are batched already)")
-        if args.size is not None and args.size < 1:
-            raise AnnotatorError("--size must be at least 1")
-        size = args.size or len(ids)
-        chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+        ids = _parse_ids(args.items) if args.items else None
         with project.store.transaction():
-            for number, chunk in enumerate(chunks, start=1):
-                name = args.name if len(chunks) == 1 else f"{args.name}-{number:03d}"
-                batch = project.create_batch(name, chunk, args.comment)
+            batches = project.create_batches(
+                args.name, size=args.size, by_folder=args.folder, sample=args.sample,
+                seed=args.seed, item_ids=ids, comment=args.comment)
+            for batch in batches:
                 if args.assign or args.reviewer:
                     batch = project.batch_action(batch.id, "assign", assignee=args.assign,
                                                  reviewer=args.reviewer)
                 print(f"created batch {batch.id} {batch.name!r} with {batch.items} item(s)")
+    return 0
+
+
+_MARKS = {"done": "done", "verified-empty": "verified_empty", "clear": None}
+
+
+def cmd_batch_mark(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        project.mark_item(args.item, _MARKS[args.status])
+        batch = project.store.batch_for_item(args.item)
+        statuses = project.item_statuses(batch) if batch else {}
+    marked = sum(1 for s in statuses.values() if s)
+    print(f"item {args.item}: {args.status} ({marked}/{len(statuses)} item(s) of the batch "
+          "marked)")
+    return 0
+
+
+def _position(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) not in (2, 3) or not all(math.isfinite(v) for v in values):
+        raise AnnotatorError(f"--at: {text!r} is not a spot like X,Y or X,Y,Z")
+    return values
+
+
+def _comment_json(comment: Any) -> dict[str, Any]:
+    return {
+        "id": comment.id, "batch": comment.batch_id, "item": comment.item_id,
+        "annotation": comment.annotation_id,
+        "position": list(comment.position) if comment.position else None,
+        "text": comment.text, "author": comment.author, "at": comment.created_at,
+        "resolved": comment.resolved, "resolved_by": comment.resolved_by,
+        "resolved_at": comment.resolved_at,
+    }
+
+
+def cmd_batch_comment(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        comment = project.add_comment(args.batch, args.item, args.text, args.annotation,
+                                      _position(args.at))
+    print(f"comment {comment.id} on item {comment.item_id}")
+    return 0
+
+
+def cmd_batch_comments(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        comments = project.comments(args.batch, unresolved_only=args.unresolved)
+    if args.json:
+        _print_json([_comment_json(c) for c in comments])
+        return 0
+    for c in comments:
+        pin = (f" shape {c.annotation_id}" if c.annotation_id is not None else "") + (
+            " at " + ",".join(f"{v:g}" for v in c.position) if c.position else "")
+        state = f"resolved by {c.resolved_by} {c.resolved_at}" if c.resolved else "open"
+        print(f"{c.id:>4}  item {c.item_id}{pin}  {c.author} {c.created_at}  [{state}]  {c.text}")
+    return 0
+
+
+def cmd_batch_resolve(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        comment = project.resolve_comment(args.comment_id)
+    print(f"comment {comment.id} resolved by {comment.resolved_by}")
+    return 0
+
+
+def cmd_batch_changes(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        changes = project.changes_since_submission(args.batch)
+    if args.json:
+        _print_json({str(k): v for k, v in changes.items()})
+        return 0
+    for item_id, kinds in changes.items():
+        parts = ", ".join(f"{k} {','.join(map(str, v))}" for k, v in kinds.items() if v)
+        print(f"item {item_id}: {parts}")
     return 0
 
 
@@ -297,7 +377,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     with _open(args) as project:
-        stats = project.store.stats()
+        stats = project.stats()
     if args.json:
         _print_json(stats)
         return 0
@@ -306,6 +386,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if stats[title]:
             parts = ", ".join(f"{k} {v}" for k, v in stats[title].items())
             print(f"{title.replace('_', ' ')}: {parts}")
+    for state, row in stats["batches_by_state"].items():
+        if row["batches"]:
+            print(f"{state}: {row['batches']} batch(es), {row['done']}/{row['items']} items done")
+    for name, person in stats["people"].items():
+        rate = person["first_pass_acceptance"]
+        print(f"{name}: {person['items']} items, {person['shapes']} shapes, "
+              f"{person['active_seconds'] / 3600:.2f} active h, first-pass acceptance "
+              f"{'-' if rate is None else f'{rate:.0%}'}")
     return 0
 
 
@@ -433,6 +521,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("name")
     sub.add_argument("--items", help="item ids like 1-50,60 (default: every unbatched item)")
     sub.add_argument("--size", type=int, help="cut into batches of this many items")
+    sub.add_argument("--folder", action="store_true",
+                     help="one batch per media folder, named NAME-FOLDER")
+    sub.add_argument("--sample", type=int, metavar="K", help="K items drawn at random")
+    sub.add_argument("--seed", type=int, help="seed of --sample (same seed, same draw)")
     sub.add_argument("--assign", help="annotator to assign")
     sub.add_argument("--reviewer", help="reviewer to assign")
     sub.add_argument("--comment", default="")
@@ -459,6 +551,32 @@ def _parser() -> argparse.ArgumentParser:
         if action == "submit":
             sub.add_argument("--acknowledge-warnings", action="store_true",
                              help="submit although validation reports warnings")
+    sub = add("mark", cmd_batch_mark, "mark an item of your batch done or verified empty",
+              actions)
+    sub.add_argument("project")
+    sub.add_argument("item", type=int, help="item id")
+    sub.add_argument("status", choices=list(_MARKS))
+    sub = add("comment", cmd_batch_comment,
+              "pin a review comment to an item, a shape or a spot (reviewer)", actions)
+    sub.add_argument("project")
+    sub.add_argument("batch", help="batch id or name")
+    sub.add_argument("text")
+    sub.add_argument("--item", type=int, required=True, help="item id")
+    sub.add_argument("--annotation", type=int, help="annotation id the comment is pinned to")
+    sub.add_argument("--at", help="spot X,Y (or X,Y,Z) the comment is pinned to")
+    sub = add("comments", cmd_batch_comments, "a batch's review comments", actions)
+    sub.add_argument("project")
+    sub.add_argument("batch", help="batch id or name")
+    sub.add_argument("--unresolved", action="store_true", help="only those not resolved")
+    sub.add_argument("--json", action="store_true")
+    sub = add("resolve", cmd_batch_resolve, "resolve a review comment (assignee)", actions)
+    sub.add_argument("project")
+    sub.add_argument("comment_id", type=int)
+    sub = add("changes", cmd_batch_changes,
+              "shapes added, changed, deleted since the previous submission", actions)
+    sub.add_argument("project")
+    sub.add_argument("batch", help="batch id or name")
+    sub.add_argument("--json", action="store_true")
     sub = add("history", cmd_batch_history, "who moved a batch when", actions)
     sub.add_argument("project")
     sub.add_argument("batch", help="batch id or name")

@@ -349,3 +349,5 @@ class ReviewComment:
     position: tuple[float, ...] | None = None
     resolved: bool = False
     created_at: str = ""
+    resolved_by: str | None = None
+    resolved_at: str | None = None

@@ -10,10 +10,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import random
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from annotator.commands import Command, CommandStack
 from annotator.errors import AnnotatorError, MediaError, ProjectError, StoreError
@@ -27,13 +30,25 @@ from annotator.model import (
     HistoryEntry,
     Item,
     LabelSchema,
+    ReviewComment,
     Role,
     User,
 )
 from annotator.store import DB_FILE, SqlStore, create_project, now, open_project
-from annotator.workflow import check_edit, require_lead, transition
+from annotator.workflow import (
+    ITEM_STATUSES,
+    check_comment,
+    check_edit,
+    check_mark,
+    check_resolve,
+    require_lead,
+    transition,
+)
 
-__all__ = ["ImportReport", "Project", "current_user_name"]
+__all__ = ["IDLE_AFTER_SECONDS", "ImportReport", "Project", "current_user_name"]
+
+#: A gap between two activity events longer than this is idle time, not work.
+IDLE_AFTER_SECONDS = 120.0
 
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | POINTCLOUD_SUFFIXES
 Progress = Callable[[int, int], None]
@@ -67,10 +82,13 @@ def _regular_file(path: Path) -> bool:
 class Project:
     """An open project and the person working in it."""
 
-    def __init__(self, store: SqlStore, folder: Path, user: User) -> None:
+    def __init__(self, store: SqlStore, folder: Path, user: User,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.folder = folder
         self.user = user
+        #: Seconds since the epoch; tests replace it with a fake clock.
+        self.clock = clock
         self.stack = CommandStack(store, user.name, guard=self._check_edit)
 
     def _check_edit(self, command: Command) -> None:
@@ -278,7 +296,242 @@ class Project:
                 if person.role is Role.ANNOTATOR:
                     raise StoreError(f"{reviewer} is an annotator; make them a reviewer first "
                                      "('annotator user add PROJECT NAME --role reviewer')")
+            if action == "submit":
+                self.store.record_submission(int(batch.id or 0), self.user.name, entry.at)
             return self.store.save_batch(updated, entry)
+
+    def _member(self) -> User:
+        # The role as stored now: a lead may have changed it since the project opened.
+        return self.store.get_user(self.user.name) or self.user
+
+    def _batch_id(self, batch: int | str | Batch) -> int:
+        if isinstance(batch, Batch):
+            return int(batch.id or 0)
+        return int(self.store.get_batch(batch).id or 0)
+
+    def create_batches(
+        self,
+        name: str,
+        *,
+        size: int | None = None,
+        by_folder: bool = False,
+        sample: int | None = None,
+        seed: int | None = None,
+        item_ids: Sequence[int] | None = None,
+        comment: str = "",
+    ) -> list[Batch]:
+        """Cut batches from ``item_ids`` (default: every unbatched item, in id order).
+
+        ``size`` cuts consecutive chunks of that many items; ``by_folder``
+        makes one batch per media folder (named after it); ``sample`` takes
+        that many items at random (``seed`` makes the draw repeatable) and
+        may be combined with ``size``.  Names get ``-001``... (or the folder)
+        when more than one batch is made.  All batches are created in one
+        transaction: a refused one leaves none behind.
+        """
+        require_lead(self.user, "create batches")
+        if size is not None and size < 1:
+            raise StoreError("a batch size must be at least 1")
+        if by_folder and (sample is not None or size is not None):
+            raise StoreError("batches by folder take no size or sample")
+        ids = list(item_ids) if item_ids is not None else self.store.unbatched_item_ids()
+        if not ids:
+            raise StoreError("no items to put in a batch (all items are batched already)")
+        if sample is not None:
+            if not 1 <= sample <= len(ids):
+                raise StoreError(f"cannot sample {sample} item(s): {len(ids)} available")
+            ids = sorted(random.Random(seed).sample(ids, sample))  # noqa: S311 (not secret)
+        groups: list[tuple[str, list[int]]]
+        if by_folder:
+            folders: dict[str, list[int]] = {}
+            for item_id in ids:
+                parent = PurePosixPath(self.store.get_item(item_id).path).parent.as_posix()
+                folders.setdefault(parent, []).append(item_id)
+            groups = []
+            for parent, members in folders.items():
+                label = parent.strip("/").replace("/", "_") or "root"
+                groups.append((f"{name}-{label}" if len(folders) > 1 else name, members))
+        else:
+            chunk = size or len(ids)
+            parts = [ids[i:i + chunk] for i in range(0, len(ids), chunk)]
+            groups = [(name if len(parts) == 1 else f"{name}-{n:03d}", part)
+                      for n, part in enumerate(parts, start=1)]
+        with self.store.transaction():
+            return [self.create_batch(label, members, comment) for label, members in groups]
+
+    # -- item status, comments, changes, time ------------------------------------
+
+    def mark_item(self, item_id: int, status: str | None) -> None:
+        """Mark an item of the user's batch ``done``, ``verified_empty``, or clear it (None)."""
+        if status is not None and status not in ITEM_STATUSES:
+            raise StoreError(f"unknown item status {status!r} (known: {', '.join(ITEM_STATUSES)})")
+        with self.store.transaction():
+            self.store.get_item(item_id)
+            batch = self.store.batch_for_item(item_id)
+            check_mark(batch, self._member())
+            assert batch is not None
+            self.store.set_item_status(item_id, int(batch.id or 0), status, self.user.name,
+                                       now())
+
+    def item_statuses(self, batch: int | str | Batch) -> dict[int, str | None]:
+        """Every item id of the batch with ``done``, ``verified_empty`` or None."""
+        return self.store.item_statuses(self._batch_id(batch))
+
+    def next_not_done(self, batch: int | str | Batch, after: int | None = None) -> int | None:
+        """The first item after ``after`` (wrapping around) not marked yet; None when all are."""
+        pending = [i for i, s in self.item_statuses(batch).items() if s is None]
+        if not pending:
+            return None
+        later = [i for i in pending if after is None or i > after]
+        return later[0] if later else pending[0]
+
+    def add_comment(
+        self,
+        batch: int | str | Batch,
+        item: int,
+        text: str,
+        annotation_id: int | None = None,
+        position: Sequence[float] | None = None,
+    ) -> ReviewComment:
+        """Pin a review comment to an item, optionally to one of its shapes or a spot."""
+        if not text.strip():
+            raise StoreError("a review comment needs some text")
+        with self.store.transaction():
+            found = self.store.get_batch(self._batch_id(batch))
+            check_comment(found, self._member())
+            if item not in self.store.item_statuses(int(found.id or 0)):
+                raise StoreError(f"item {item} is not in batch {found.name!r}")
+            if annotation_id is not None:
+                shape = self.store.get_annotation(annotation_id)
+                if shape is None or shape.item_id != item:
+                    raise StoreError(f"annotation {annotation_id} is not on item {item}")
+            spot = None if position is None else tuple(float(v) for v in position)
+            return self.store.add_comment(ReviewComment(
+                None, int(found.id or 0), item, text.strip(), self.user.name,
+                annotation_id=annotation_id, position=spot, created_at=now()))
+
+    def resolve_comment(self, comment_id: int) -> ReviewComment:
+        """The assignee marks a comment dealt with; who and when are kept for good."""
+        with self.store.transaction():
+            comment = self.store.get_comment(comment_id)
+            check_resolve(self.store.get_batch(comment.batch_id), self._member())
+            return self.store.resolve_comment(comment_id, self.user.name, now())
+
+    def comments(self, batch: int | str | Batch, unresolved_only: bool = False
+                 ) -> list[ReviewComment]:
+        return self.store.comments(self._batch_id(batch), unresolved_only)
+
+    def changes_since_submission(self, batch: int | str | Batch
+                                 ) -> dict[int, dict[str, list[int]]]:
+        """Shapes added, changed and deleted per item since the previous submission.
+
+        While the batch is being reworked (open, in progress, rejected), the
+        base is its latest submission; once submitted or accepted, the base
+        is the submission before that one, so the reviewer sees what the
+        resubmission changed.  No base (a first submission): ``{}``.
+        Only items with a change appear.
+        """
+        found = self.store.get_batch(self._batch_id(batch))
+        batch_id = int(found.id or 0)
+        with self.store.snapshot():
+            numbers = self.store.submission_numbers(batch_id)
+            reviewing = found.state in (BatchState.SUBMITTED, BatchState.ACCEPTED)
+            base_index = len(numbers) - (2 if reviewing else 1)
+            if base_index < 0:
+                return {}
+            before = self.store.submission_shapes(batch_id, numbers[base_index])
+            current = self.store.current_shapes(batch_id)
+        changes: dict[int, dict[str, list[int]]] = {}
+
+        def note(item_id: int, kind: str, annotation_id: int) -> None:
+            entry = changes.setdefault(item_id, {"added": [], "changed": [], "deleted": []})
+            entry[kind].append(annotation_id)
+
+        for annotation_id, (item_id, revision) in sorted(current.items()):
+            if annotation_id not in before:
+                note(item_id, "added", annotation_id)
+            elif before[annotation_id] != (item_id, revision):
+                note(item_id, "changed", annotation_id)
+        for annotation_id, (item_id, _revision) in sorted(before.items()):
+            if annotation_id not in current:
+                note(item_id, "deleted", annotation_id)
+        return dict(sorted(changes.items()))
+
+    def record_activity(self, item_id: int, at: float | None = None) -> float:
+        """The user did something on ``item_id`` (an edit, a navigation) at ``at``.
+
+        The time since their previous event is credited to the item that was
+        in focus then, unless it exceeds :data:`IDLE_AFTER_SECONDS`.  Returns
+        the seconds credited.
+        """
+        when = self.clock() if at is None else at
+        with self.store.transaction():
+            batch = self.store.batch_for_item(item_id)
+            return self.store.record_activity(
+                self.user.name, item_id, int(batch.id or 0) if batch else 0, when,
+                IDLE_AFTER_SECONDS)
+
+    def active_seconds(self, user: str | None = None, batch: int | str | Batch | None = None,
+                       item: int | None = None) -> float:
+        """Active seconds, filtered by any of user, batch and item."""
+        batch_id = None if batch is None else self._batch_id(batch)
+        return self.store.active_seconds(user, batch_id, item)
+
+    # -- figures ------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """``annotator stats --json``: counts plus the QA figures of the lead dashboard."""
+        with self.store.snapshot():
+            base = self.store.stats()
+            batches = self.store.list_batches()
+            done = self.store.done_counts()
+            history = self.store.all_history()
+            reasons = self.store.reject_reasons()
+            seconds = self.store.active_seconds_by_user()
+            shapes = self.store.shapes_by_author()
+            items_done = self.store.items_done_by()
+        by_state: dict[str, dict[str, int]] = {
+            s.value: {"batches": 0, "items": 0, "done": 0} for s in BatchState}
+        progress = []
+        for b in batches:
+            row = by_state[b.state.value]
+            row["batches"] += 1
+            row["items"] += b.items
+            row["done"] += done.get(int(b.id or 0), 0)
+            progress.append({"id": b.id, "name": b.name, "state": b.state.value,
+                             "assignee": b.assignee, "items": b.items,
+                             "done": done.get(int(b.id or 0), 0)})
+        first_pass = _first_pass(history)
+        names = sorted(set(seconds) | set(shapes) | set(items_done) | set(first_pass))
+        people: dict[str, dict[str, Any]] = {}
+        for name in names:
+            active = round(seconds.get(name, 0.0), 3)
+            hours = active / 3600
+            decided = first_pass.get(name, [])
+            people[name] = {
+                "items": items_done.get(name, 0),
+                "shapes": shapes.get(name, 0),
+                "active_seconds": active,
+                "first_pass_acceptance": (round(sum(decided) / len(decided), 4)
+                                          if decided else None),
+                "items_per_active_hour": (round(items_done.get(name, 0) / hours, 2)
+                                          if hours else None),
+                "shapes_per_active_hour": (round(shapes.get(name, 0) / hours, 2)
+                                           if hours else None),
+            }
+        per_class = {c.name: 0 for c in self.schema.classes}
+        per_class.update(base["by_class"])
+        return {
+            **base,
+            "people": people,
+            "batches_by_state": by_state,
+            "batch_progress": progress,
+            "rejection_reasons": reasons,
+            "shapes_per_class": per_class,
+            "throughput": {n: {"items_per_active_hour": p["items_per_active_hour"],
+                               "shapes_per_active_hour": p["shapes_per_active_hour"]}
+                           for n, p in people.items()},
+        }
 
     # -- validation ------------------------------------------------------------
 
@@ -303,6 +556,24 @@ class Project:
     def set_role(self, name: str, role: Role) -> User:
         require_lead(self.user, "change roles")
         return self.store.set_role(name, role)
+
+
+def _first_pass(history: Sequence[tuple[int, HistoryEntry]]) -> dict[str, list[bool]]:
+    """Per submitter: for each batch whose first submission was decided, accepted or not.
+
+    The first submission's decision is the batch's first accept or reject.
+    """
+    submitter: dict[int, str] = {}
+    decided: set[int] = set()
+    result: dict[str, list[bool]] = {}
+    for batch_id, entry in history:
+        if entry.action == "submit" and batch_id not in submitter:
+            submitter[batch_id] = entry.user
+        elif (entry.action in ("accept", "reject") and batch_id in submitter
+              and batch_id not in decided):
+            decided.add(batch_id)
+            result.setdefault(submitter[batch_id], []).append(entry.action == "accept")
+    return result
 
 
 def _item(info: MediaInfo, stored: str, digest: str, size: int) -> Item:

@@ -26,7 +26,21 @@ from dataclasses import dataclass
 from annotator.errors import PermissionDenied, WorkflowError
 from annotator.model import Batch, BatchState, HistoryEntry, Role, User
 
-__all__ = ["ACTIONS", "Rule", "can_edit", "check_edit", "require_lead", "transition"]
+__all__ = [
+    "ACTIONS",
+    "ITEM_STATUSES",
+    "Rule",
+    "can_edit",
+    "check_comment",
+    "check_edit",
+    "check_mark",
+    "check_resolve",
+    "require_lead",
+    "transition",
+]
+
+#: What an annotator may mark an item of their batch (None clears the mark).
+ITEM_STATUSES = ("done", "verified_empty")
 
 S = BatchState
 
@@ -177,3 +191,40 @@ def require_lead(user: User, what: str) -> None:
     """Creating batches, changing roles and exporting deliverables are a lead's work."""
     if user.role is not Role.LEAD:
         raise PermissionDenied(f"{user.name} ({user.role.value}) may not {what}: only a lead may")
+
+
+def check_mark(batch: Batch | None, user: User) -> None:
+    """Marking an item done or verified empty: the assignee (or a lead) while in progress."""
+    if batch is None:
+        raise PermissionDenied(f"{user.name} may not mark an item outside any batch")
+    if user.role is not Role.LEAD and batch.assignee != user.name:
+        raise PermissionDenied(
+            f"{user.name} may not mark items of batch {batch.name!r}: it is assigned to "
+            f"{batch.assignee or 'nobody'}")
+    if batch.state is not BatchState.IN_PROGRESS:
+        raise WorkflowError(
+            f"cannot mark items of batch {batch.name!r} while it is {batch.state.value} "
+            "(only in progress)")
+
+
+def check_comment(batch: Batch, user: User) -> None:
+    """Review comments: the batch's reviewer (or a lead) while it is submitted."""
+    if user.role is Role.ANNOTATOR:
+        raise PermissionDenied(f"{user.name} (annotator) may not comment on batch "
+                               f"{batch.name!r}: only a reviewer or lead may")
+    if user.role is Role.REVIEWER and batch.reviewer not in (None, user.name):
+        raise PermissionDenied(f"{user.name} may not comment on batch {batch.name!r}: "
+                               f"its reviewer is {batch.reviewer}")
+    if batch.state is not BatchState.SUBMITTED:
+        raise WorkflowError(f"cannot comment on batch {batch.name!r} while it is "
+                            f"{batch.state.value} (only while submitted for review)")
+
+
+def check_resolve(batch: Batch, user: User) -> None:
+    """Resolving a comment: the assignee (or a lead) while the batch is rejected or in progress."""
+    if user.role is not Role.LEAD and batch.assignee != user.name:
+        raise PermissionDenied(f"{user.name} may not resolve comments of batch {batch.name!r}: "
+                               f"it is assigned to {batch.assignee or 'nobody'}")
+    if batch.state not in (BatchState.REJECTED, BatchState.IN_PROGRESS):
+        raise WorkflowError(f"cannot resolve comments of batch {batch.name!r} while it is "
+                            f"{batch.state.value} (only rejected or in progress)")

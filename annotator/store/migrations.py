@@ -97,5 +97,49 @@ _V2 = [
     "ALTER TABLE annotations ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# v3: the QA workflow.  Per-item status in a batch (done / verified empty);
+# who resolved a review comment and when; a snapshot of every submission
+# (annotation id -> revision) so a reviewer sees what changed; active time
+# as running totals per user and item plus each user's last activity, so
+# time survives a killed app without an event log growing per keystroke.
+_V3 = [
+    """CREATE TABLE item_status (
+        item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+        batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('done', 'verified_empty')),
+        user_name TEXT NOT NULL,
+        at TEXT NOT NULL)""",
+    "CREATE INDEX item_status_batch ON item_status (batch_id)",
+    "ALTER TABLE review_comments ADD COLUMN resolved_by TEXT",
+    "ALTER TABLE review_comments ADD COLUMN resolved_at TEXT",
+    "CREATE INDEX review_comments_batch ON review_comments (batch_id, id)",
+    """CREATE TABLE submissions (
+        batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        user_name TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (batch_id, number))""",
+    """CREATE TABLE submission_shapes (
+        batch_id INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        annotation_id INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, number, annotation_id),
+        FOREIGN KEY (batch_id, number) REFERENCES submissions (batch_id, number)
+            ON DELETE CASCADE)""",
+    """CREATE TABLE activity_totals (
+        user_name TEXT NOT NULL,
+        item_id INTEGER NOT NULL,
+        batch_id INTEGER NOT NULL DEFAULT 0,
+        seconds {real} NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_name, item_id, batch_id))""",
+    """CREATE TABLE activity_last (
+        user_name TEXT PRIMARY KEY,
+        item_id INTEGER NOT NULL,
+        batch_id INTEGER NOT NULL DEFAULT 0,
+        at {real} NOT NULL)""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 CURRENT_VERSION = len(MIGRATIONS)

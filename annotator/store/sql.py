@@ -489,6 +489,7 @@ class SqlStore:
                     f"INSERT INTO annotations (id, {columns}) VALUES (?, {marks}) RETURNING id",
                     (annotation.id, *values),
                 )
+            self._clear_verified_empty(annotation.item_id)
         return dataclasses.replace(annotation, id=int(row[0]), created_at=created,
                                    updated_at=stamp, revision=1)
 
@@ -509,6 +510,7 @@ class SqlStore:
             )
             if row is None:
                 raise StoreError(f"{self.location}: no annotation with id {annotation.id}")
+            self._clear_verified_empty(annotation.item_id)
         return dataclasses.replace(annotation, revision=int(row[0]), author=row[1],
                                    created_at=row[2], updated_at=stamp)
 
@@ -637,7 +639,11 @@ class SqlStore:
 
     # -- review comments -------------------------------------------------------------
 
+    _COMMENT_COLUMNS = ("id, batch_id, item_id, annotation_id, position, text, resolved, author, "
+                        "created_at, resolved_by, resolved_at")
+
     def add_comment(self, comment: ReviewComment) -> ReviewComment:
+        """Store a review comment; comments are never edited or deleted afterwards."""
         position = None if comment.position is None else _dumps(list(comment.position))
         with self.transaction():
             row = self._one(
@@ -646,22 +652,183 @@ class SqlStore:
                 (comment.batch_id, comment.item_id, comment.annotation_id, position, comment.text,
                  int(comment.resolved), comment.author, comment.created_at or now()),
             )
-        return next(c for c in self.comments(comment.batch_id) if c.id == row[0])
+        return self.get_comment(int(row[0]))
 
-    def comments(self, batch_id: int) -> list[ReviewComment]:
+    @staticmethod
+    def _comment(r: Sequence[Any]) -> ReviewComment:
+        return ReviewComment(
+            id=r[0], batch_id=r[1], item_id=r[2], annotation_id=r[3],
+            position=None if r[4] is None else tuple(json.loads(r[4])), text=r[5],
+            resolved=bool(r[6]), author=r[7], created_at=r[8], resolved_by=r[9],
+            resolved_at=r[10],
+        )
+
+    def get_comment(self, comment_id: int) -> ReviewComment:
+        row = self._one(f"SELECT {self._COMMENT_COLUMNS} FROM review_comments WHERE id = ?",
+                        (comment_id,))
+        if row is None:
+            raise StoreError(f"no review comment {comment_id} in {self.location}")
+        return self._comment(row)
+
+    def comments(self, batch_id: int, unresolved_only: bool = False) -> list[ReviewComment]:
+        where = " AND resolved = 0" if unresolved_only else ""
         rows = self._all(
-            "SELECT id, batch_id, item_id, annotation_id, position, text, resolved, author, "
-            "created_at FROM review_comments WHERE batch_id = ? ORDER BY id",
+            f"SELECT {self._COMMENT_COLUMNS} FROM review_comments WHERE batch_id = ?{where} "
+            "ORDER BY id",
             (batch_id,),
         )
-        return [
-            ReviewComment(
-                id=r[0], batch_id=r[1], item_id=r[2], annotation_id=r[3],
-                position=None if r[4] is None else tuple(json.loads(r[4])), text=r[5],
-                resolved=bool(r[6]), author=r[7], created_at=r[8],
-            )
-            for r in rows
-        ]
+        return [self._comment(r) for r in rows]
+
+    def resolve_comment(self, comment_id: int, user: str, at: str) -> ReviewComment:
+        """Mark a comment resolved by ``user``; resolving is final (recorded, never undone)."""
+        with self.transaction():
+            cursor = self._run(
+                "UPDATE review_comments SET resolved = 1, resolved_by = ?, resolved_at = ? "
+                "WHERE id = ? AND resolved = 0", (user, at, comment_id))
+            if cursor.rowcount != 1:
+                found = self.get_comment(comment_id)
+                raise StoreError(f"review comment {comment_id} was already resolved by "
+                                 f"{found.resolved_by} at {found.resolved_at}")
+        return self.get_comment(comment_id)
+
+    def reject_reasons(self) -> list[dict[str, Any]]:
+        """Every reject's summary comment, oldest first, with its batch."""
+        rows = self._all(
+            "SELECT b.id, b.name, h.at, h.user_name, h.comment FROM batch_history h "
+            "JOIN batches b ON b.id = h.batch_id WHERE h.action = 'reject' ORDER BY h.id")
+        return [{"batch": r[0], "batch_name": r[1], "at": r[2], "user": r[3], "comment": r[4]}
+                for r in rows]
+
+    def all_history(self) -> list[tuple[int, HistoryEntry]]:
+        """(batch id, entry) for every batch, in the order they happened."""
+        rows = self._all("SELECT batch_id, at, user_name, action, from_state, to_state, comment "
+                         "FROM batch_history ORDER BY id")
+        return [(r[0], HistoryEntry(r[1], r[2], r[3], BatchState(r[4]) if r[4] else None,
+                                    BatchState(r[5]), r[6])) for r in rows]
+
+    # -- item status in a batch ----------------------------------------------------------
+
+    def set_item_status(self, item_id: int, batch_id: int, status: str | None, user: str,
+                        at: str) -> None:
+        """Set ``done`` / ``verified_empty`` on a batch item, or clear it (None).
+
+        ``verified_empty`` is refused while the item has annotations; adding a
+        shape later clears it (in :meth:`insert_annotation`).
+        """
+        with self.transaction():
+            if status == "verified_empty":
+                count = self._one("SELECT COUNT(*) FROM annotations WHERE item_id = ?",
+                                  (item_id,))[0]
+                if count:
+                    raise StoreError(f"item {item_id} has {count} annotation(s): only an item "
+                                     "without any can be verified empty (mark it done)")
+            self._run("DELETE FROM item_status WHERE item_id = ?", (item_id,))
+            if status is not None:
+                self._run("INSERT INTO item_status (item_id, batch_id, status, user_name, at) "
+                          "VALUES (?, ?, ?, ?, ?)", (item_id, batch_id, status, user, at))
+
+    def _clear_verified_empty(self, item_id: int) -> None:
+        self._run("DELETE FROM item_status WHERE item_id = ? AND status = 'verified_empty'",
+                  (item_id,))
+
+    def item_statuses(self, batch_id: int) -> dict[int, str | None]:
+        """Every item of the batch with its status (None: not looked at yet)."""
+        rows = self._all(
+            "SELECT bi.item_id, s.status FROM batch_items bi LEFT JOIN item_status s "
+            "ON s.item_id = bi.item_id WHERE bi.batch_id = ? ORDER BY bi.item_id", (batch_id,))
+        return {int(r[0]): r[1] for r in rows}
+
+    def done_counts(self) -> dict[int, int]:
+        """Batch id -> items marked done or verified empty."""
+        return {int(r[0]): int(r[1]) for r in self._all(
+            "SELECT batch_id, COUNT(*) FROM item_status GROUP BY batch_id")}
+
+    def items_done_by(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._all(
+            "SELECT user_name, COUNT(*) FROM item_status GROUP BY user_name")}
+
+    # -- submissions ------------------------------------------------------------------------
+
+    def record_submission(self, batch_id: int, user: str, at: str) -> int:
+        """Snapshot annotation id -> revision over the batch's items; returns its number."""
+        with self.transaction():
+            number = int(self._one("SELECT COALESCE(MAX(number), 0) + 1 FROM submissions "
+                                   "WHERE batch_id = ?", (batch_id,))[0])
+            self._run("INSERT INTO submissions (batch_id, number, user_name, at) "
+                      "VALUES (?, ?, ?, ?)", (batch_id, number, user, at))
+            self._run(
+                "INSERT INTO submission_shapes (batch_id, number, annotation_id, item_id, "
+                "revision) SELECT ?, ?, a.id, a.item_id, a.revision FROM annotations a "
+                "JOIN batch_items bi ON bi.item_id = a.item_id WHERE bi.batch_id = ?",
+                (batch_id, number, batch_id))
+        return number
+
+    def submission_numbers(self, batch_id: int) -> list[int]:
+        return [int(r[0]) for r in self._all(
+            "SELECT number FROM submissions WHERE batch_id = ? ORDER BY number", (batch_id,))]
+
+    def submission_shapes(self, batch_id: int, number: int) -> dict[int, tuple[int, int]]:
+        """annotation id -> (item id, revision) as submitted."""
+        return {int(r[0]): (int(r[1]), int(r[2])) for r in self._all(
+            "SELECT annotation_id, item_id, revision FROM submission_shapes "
+            "WHERE batch_id = ? AND number = ?", (batch_id, number))}
+
+    def current_shapes(self, batch_id: int) -> dict[int, tuple[int, int]]:
+        """annotation id -> (item id, revision) now, over the batch's items."""
+        return {int(r[0]): (int(r[1]), int(r[2])) for r in self._all(
+            "SELECT a.id, a.item_id, a.revision FROM annotations a JOIN batch_items bi "
+            "ON bi.item_id = a.item_id WHERE bi.batch_id = ?", (batch_id,))}
+
+    # -- active time ---------------------------------------------------------------------------
+
+    def record_activity(self, user: str, item_id: int, batch_id: int, at: float,
+                        max_gap: float) -> float:
+        """Credit the time since ``user``'s last event to the item then in focus.
+
+        A gap longer than ``max_gap`` seconds (or a clock that went back) is
+        idle time and counts nothing.  The running total and the new last
+        event commit together, so a killed app loses at most the open gap.
+        Returns the seconds credited.
+        """
+        with self.transaction():
+            last = self._one("SELECT item_id, batch_id, at FROM activity_last "
+                             "WHERE user_name = ?", (user,))
+            credited = 0.0
+            if last is not None:
+                gap = at - float(last[2])
+                if 0 < gap <= max_gap:
+                    credited = gap
+                    self._run(
+                        "INSERT INTO activity_totals (user_name, item_id, batch_id, seconds) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (user_name, item_id, batch_id) "
+                        "DO UPDATE SET seconds = activity_totals.seconds + excluded.seconds",
+                        (user, int(last[0]), int(last[1]), gap))
+            self._run(
+                "INSERT INTO activity_last (user_name, item_id, batch_id, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_name) DO UPDATE SET item_id = excluded.item_id, "
+                "batch_id = excluded.batch_id, at = excluded.at",
+                (user, item_id, batch_id, at))
+        return credited
+
+    def active_seconds(self, user: str | None = None, batch_id: int | None = None,
+                       item_id: int | None = None) -> float:
+        clauses, params = ["1 = 1"], []
+        for column, value in (("user_name", user), ("batch_id", batch_id),
+                              ("item_id", item_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        row = self._one("SELECT COALESCE(SUM(seconds), 0) FROM activity_totals WHERE "
+                        + " AND ".join(clauses), params)
+        return float(row[0])
+
+    def active_seconds_by_user(self) -> dict[str, float]:
+        return {r[0]: float(r[1]) for r in self._all(
+            "SELECT user_name, SUM(seconds) FROM activity_totals GROUP BY user_name")}
+
+    def shapes_by_author(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._all(
+            "SELECT author, COUNT(*) FROM annotations GROUP BY author")}
 
     # -- the persistent undo log ---------------------------------------------------------
 
