@@ -447,12 +447,15 @@ class Project:
             entry = changes.setdefault(item_id, {"added": [], "changed": [], "deleted": []})
             entry[kind].append(annotation_id)
 
-        for annotation_id, (item_id, revision) in sorted(current.items()):
-            if annotation_id not in before:
-                note(item_id, "added", annotation_id)
-            elif before[annotation_id] != (item_id, revision):
-                note(item_id, "changed", annotation_id)
-        for annotation_id, (item_id, _revision) in sorted(before.items()):
+        for annotation_id, now_row in sorted(current.items()):
+            old = before.get(annotation_id)
+            if old is None or old[2] != now_row[2]:  # new, or a new shape on a reused id
+                note(now_row[0], "added", annotation_id)
+                if old is not None:
+                    note(old[0], "deleted", annotation_id)
+            elif old != now_row:
+                note(now_row[0], "changed", annotation_id)
+        for annotation_id, (item_id, _revision, _created) in sorted(before.items()):
             if annotation_id not in current:
                 note(item_id, "deleted", annotation_id)
         return dict(sorted(changes.items()))

@@ -125,6 +125,7 @@ _V3 = [
         annotation_id INTEGER NOT NULL,
         item_id INTEGER NOT NULL,
         revision INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
         PRIMARY KEY (batch_id, number, annotation_id),
         FOREIGN KEY (batch_id, number) REFERENCES submissions (batch_id, number)
             ON DELETE CASCADE)""",

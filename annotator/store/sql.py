@@ -758,7 +758,8 @@ class SqlStore:
                       "VALUES (?, ?, ?, ?)", (batch_id, number, user, at))
             self._run(
                 "INSERT INTO submission_shapes (batch_id, number, annotation_id, item_id, "
-                "revision) SELECT ?, ?, a.id, a.item_id, a.revision FROM annotations a "
+                "revision, created_at) SELECT ?, ?, a.id, a.item_id, a.revision, a.created_at "
+                "FROM annotations a "
                 "JOIN batch_items bi ON bi.item_id = a.item_id WHERE bi.batch_id = ?",
                 (batch_id, number, batch_id))
         return number
@@ -767,16 +768,22 @@ class SqlStore:
         return [int(r[0]) for r in self._all(
             "SELECT number FROM submissions WHERE batch_id = ? ORDER BY number", (batch_id,))]
 
-    def submission_shapes(self, batch_id: int, number: int) -> dict[int, tuple[int, int]]:
-        """annotation id -> (item id, revision) as submitted."""
-        return {int(r[0]): (int(r[1]), int(r[2])) for r in self._all(
-            "SELECT annotation_id, item_id, revision FROM submission_shapes "
+    def submission_shapes(self, batch_id: int, number: int
+                          ) -> dict[int, tuple[int, int, str]]:
+        """annotation id -> (item id, revision, created at) as submitted.
+
+        ``created_at`` tells a reused id (SQLite may reuse the highest id
+        after a delete) from the same shape.
+        """
+        return {int(r[0]): (int(r[1]), int(r[2]), str(r[3])) for r in self._all(
+            "SELECT annotation_id, item_id, revision, created_at FROM submission_shapes "
             "WHERE batch_id = ? AND number = ?", (batch_id, number))}
 
-    def current_shapes(self, batch_id: int) -> dict[int, tuple[int, int]]:
-        """annotation id -> (item id, revision) now, over the batch's items."""
-        return {int(r[0]): (int(r[1]), int(r[2])) for r in self._all(
-            "SELECT a.id, a.item_id, a.revision FROM annotations a JOIN batch_items bi "
+    def current_shapes(self, batch_id: int) -> dict[int, tuple[int, int, str]]:
+        """annotation id -> (item id, revision, created at) now, over the batch's items."""
+        return {int(r[0]): (int(r[1]), int(r[2]), str(r[3])) for r in self._all(
+            "SELECT a.id, a.item_id, a.revision, a.created_at FROM annotations a "
+            "JOIN batch_items bi "
             "ON bi.item_id = a.item_id WHERE bi.batch_id = ?", (batch_id,))}
 
     # -- active time ---------------------------------------------------------------------------
