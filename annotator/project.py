@@ -347,10 +347,17 @@ class Project:
             for item_id in ids:
                 parent = PurePosixPath(self.store.get_item(item_id).path).parent.as_posix()
                 folders.setdefault(parent, []).append(item_id)
+            # Named by the part of the folder path that differs between them.
+            kinds = {PurePosixPath(f).is_absolute() for f in folders}
+            common = PurePosixPath(os.path.commonpath(list(folders))) if len(kinds) == 1 else None
             groups = []
             for parent, members in folders.items():
-                label = parent.strip("/").replace("/", "_") or "root"
-                groups.append((f"{name}-{label}" if len(folders) > 1 else name, members))
+                if len(folders) == 1:
+                    groups.append((name, members))
+                    continue
+                tail = PurePosixPath(parent).relative_to(common) if common else parent
+                label = str(tail).strip("/").replace("/", "_") or "root"
+                groups.append((f"{name}-{label}", members))
         else:
             chunk = size or len(ids)
             parts = [ids[i:i + chunk] for i in range(0, len(ids), chunk)]
