@@ -15,6 +15,30 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Review comments': 'レビューコメント',
+    'Mark item done, go to the next not done': 'アイテムを完了にして次の未完了へ',
+    'Mark item verified empty, go to the next not done':
+        'アイテムを「対象なし確認済み」にして次の未完了へ',
+    "Clear the item's mark": 'アイテムの印を消す',
+    'Pin a review comment': 'レビューコメントをピン留め',
+    'Every item of batch %s is marked: submit it with Ctrl+Return':
+        'バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出',
+    'done': '完了',
+    'verified empty': '対象なし確認済み',
+    'Comment count': 'コメント数',
+    'Pin a comment': 'コメントをピン留め',
+    'Then click a shape or a spot (Ctrl+Shift+M)': '続けて図形か場所をクリック (Ctrl+Shift+M)',
+    'Resolve': '解決済みにする',
+    'shape #%d': '図形 #%d',
+    'a spot': '場所',
+    'item %d, %s — %s': 'アイテム %d、%s — %s',
+    '%d open, %d resolved': '未解決 %d 件、解決済み %d 件',
+    'Comments are pinned by the reviewer of a submitted batch, or by a lead':
+        'コメントは提出済みバッチのレビュアーかリーダーがピン留めします',
+    'Click the shape or the spot the comment is about (Esc cancels)':
+        'コメントの対象の図形か場所をクリック（Esc で取り消し）',
+    'Comment': 'コメント',
+    'What should be fixed here?': 'ここで何を直すべきですか？',
     "Bird's-eye view": '俯瞰ビュー',
     'Height': '高さ',
     'Intensity': '反射強度',

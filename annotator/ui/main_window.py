@@ -51,6 +51,7 @@ from annotator.ui.cloud_workspace import CloudLoader, CloudPanel, LoadedCloud
 from annotator.ui.editor import Editor
 from annotator.ui.panels import AnnotationPanel, AttributeEditor, ItemPanel, LabelPanel
 from annotator.ui.problems import ProblemPanel
+from annotator.ui.review import ReviewPanel
 from annotator.ui.tiles import TileLoader
 
 __all__ = ["MainWindow"]
@@ -132,6 +133,9 @@ class MainWindow(QMainWindow):
         self.problems = ProblemPanel(self.editor)
         self.problems_dock = self._dock(self.tr("Problems"), "dockProblems", self.problems,
                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.review = ReviewPanel(self.editor)
+        self.review_dock = self._dock(self.tr("Review comments"), "dockReview", self.review,
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
 
     def _build_status(self) -> None:
         bar = self.statusBar()
@@ -263,6 +267,14 @@ class MainWindow(QMainWindow):
                      ("A",), item_menu)
         self._action("action_next_todo", self.tr("Next item that needs work"),
                      self.next_needing_work, ("Shift+D",), item_menu)
+        item_menu.addSeparator()
+        self._action("action_mark_done", self.tr("Mark item done, go to the next not done"),
+                     lambda: self.mark_item("done"), ("Ctrl+Shift+D",), item_menu)
+        self._action("action_mark_empty",
+                     self.tr("Mark item verified empty, go to the next not done"),
+                     lambda: self.mark_item("verified_empty"), ("Ctrl+Shift+E",), item_menu)
+        self._action("action_mark_clear", self.tr("Clear the item's mark"),
+                     lambda: self.mark_item(None), (), item_menu)
         batch_menu = self.menuBar().addMenu(self.tr("&Batch"))
         self._action("action_batch_start", self.tr("Start this batch"),
                      lambda: self._batch("start"), (), batch_menu)
@@ -273,6 +285,9 @@ class MainWindow(QMainWindow):
                      lambda: self.step_problem(1), ("F8",), batch_menu)
         self._action("action_prev_problem", self.tr("Previous problem"),
                      lambda: self.step_problem(-1), ("Shift+F8",), batch_menu)
+        batch_menu.addSeparator()
+        self._action("action_pin_comment", self.tr("Pin a review comment"),
+                     self.review.start_pin, ("Ctrl+Shift+M",), batch_menu)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Let text and number inputs keep the plain keys that are canvas shortcuts.
@@ -323,6 +338,8 @@ class MainWindow(QMainWindow):
         self.cloud_panel.view3d.cuboidClicked.connect(lambda i: self.editor.select([i]))
         self.cloud_panel.cuboids.edited.connect(self._on_cuboid_edited)
         self.cloud_panel.colourModeChanged.connect(self._on_colour_mode)
+        self.review.commentActivated.connect(self.show_comment)
+        self.adapter.annotationsChanged.connect(self._record_activity)
         self._update_undo_actions()
 
     # -- items -------------------------------------------------------------------------
@@ -343,9 +360,50 @@ class MainWindow(QMainWindow):
             self._message.scene().removeItem(self._message)
         self.editor.open_item(item)
         self.items.show_item(item_id)
+        self._record_activity(item_id)
         self._update_status()
         self._save_place()
         self._prefetch_neighbours()
+
+    def mark_item(self, status: str | None) -> None:
+        """Mark the open item (done / verified empty / cleared); a mark moves on to the next
+        item of the batch not marked yet."""
+        if self.item is None:
+            return
+        item_id = int(self.item.id or 0)
+        batch = self.project.store.batch_for_item(item_id)
+        try:
+            self.project.mark_item(item_id, status)
+        except AnnotatorError as exc:
+            self._on_adapter_refused(str(exc))
+            return
+        self.items.model.refresh_counts(item_id)
+        if status is None or batch is None:
+            self._update_status()
+            return
+        following = self.project.next_not_done(int(batch.id or 0), item_id)
+        if following is None:
+            self.statusBar().showMessage(self.tr("Every item of batch %s is marked: submit it "
+                                                 "with Ctrl+Return") % batch.name, 8000)
+            self._update_status()
+        else:
+            self.open_item(following)
+
+    def show_comment(self, item_id: int, comment_id: int) -> None:
+        if self.item is None or self.item.id != item_id:
+            self.open_item(item_id)
+        self.review.go_to(comment_id)
+
+    def _record_activity(self, item_id: int | None = None) -> None:
+        """Active time: every edit and every item opened is an event of this user."""
+        target = item_id if item_id is not None else (
+            int(self.item.id or 0) if self.item is not None else None)
+        if target is None:
+            return
+        try:
+            self.project.record_activity(target)
+        except AnnotatorError as exc:
+            self._on_adapter_refused(str(exc))
 
     def step(self, delta: int) -> None:
         model = self.items.model
@@ -515,6 +573,11 @@ class MainWindow(QMainWindow):
         batch = self.project.store.batch_for_item(int(self.item.id or 0))
         self.batch_label.setText(self.tr("Batch %s: %s") % (batch.name, batch.state.value)
                                  if batch else self.tr("No batch"))
+        mark = (self.project.item_statuses(int(batch.id or 0)).get(int(self.item.id or 0))
+                if batch else None)
+        words = {"done": self.tr("done"), "verified_empty": self.tr("verified empty")}
+        self.position_label.setText(self.position_label.text() + (
+            f" · {words[mark]}" if mark in words else ""))
 
     def _update_undo_actions(self) -> None:
         undo, redo = self.project.stack.undo_label(), self.project.stack.redo_label()

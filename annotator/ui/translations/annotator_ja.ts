@@ -241,424 +241,464 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="59" />
+        <location filename="../main_window.py" line="60" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="60" />
+        <location filename="../main_window.py" line="61" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="61" />
+        <location filename="../main_window.py" line="62" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="62" />
+        <location filename="../main_window.py" line="63" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="63" />
+        <location filename="../main_window.py" line="64" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="64" />
+        <location filename="../main_window.py" line="65" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="65" />
+        <location filename="../main_window.py" line="66" />
         <source>Cuboid (point clouds)</source>
         <translation>直方体（点群）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="107" />
+        <location filename="../main_window.py" line="108" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="128" />
+        <location filename="../main_window.py" line="129" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129" />
+        <location filename="../main_window.py" line="130" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="130" />
+        <location filename="../main_window.py" line="131" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="131" />
+        <location filename="../main_window.py" line="132" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133" />
+        <location filename="../main_window.py" line="134" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142" />
+        <location filename="../main_window.py" line="137" />
+        <source>Review comments</source>
+        <translation>レビューコメント</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="146" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="147" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="144" />
+        <location filename="../main_window.py" line="148" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145" />
+        <location filename="../main_window.py" line="149" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="165" />
+        <location filename="../main_window.py" line="169" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="166" />
+        <location filename="../main_window.py" line="170" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
+        <location filename="../main_window.py" line="172" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="169" />
-        <location filename="../main_window.py" line="521" />
+        <location filename="../main_window.py" line="173" />
+        <location filename="../main_window.py" line="584" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="171" />
-        <location filename="../main_window.py" line="522" />
+        <location filename="../main_window.py" line="175" />
+        <location filename="../main_window.py" line="585" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="174" />
+        <location filename="../main_window.py" line="178" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="175" />
+        <location filename="../main_window.py" line="179" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="176" />
+        <location filename="../main_window.py" line="180" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="177" />
+        <location filename="../main_window.py" line="181" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="178" />
+        <location filename="../main_window.py" line="182" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="180" />
+        <location filename="../main_window.py" line="184" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="183" />
+        <location filename="../main_window.py" line="187" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185" />
+        <location filename="../main_window.py" line="189" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="191" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189" />
+        <location filename="../main_window.py" line="193" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="191" />
+        <location filename="../main_window.py" line="195" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="193" />
+        <location filename="../main_window.py" line="197" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="199" />
         <source>Turn counter-clockwise 1°</source>
         <translation>反時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="197" />
+        <location filename="../main_window.py" line="201" />
         <source>Turn clockwise 1°</source>
         <translation>時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="199" />
+        <location filename="../main_window.py" line="203" />
         <source>Turn counter-clockwise 10°</source>
         <translation>反時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201" />
+        <location filename="../main_window.py" line="205" />
         <source>Turn clockwise 10°</source>
         <translation>時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="205" />
+        <location filename="../main_window.py" line="209" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="207" />
+        <location filename="../main_window.py" line="211" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="210" />
+        <location filename="../main_window.py" line="214" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="213" />
+        <location filename="../main_window.py" line="217" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="224" />
+        <location filename="../main_window.py" line="228" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="226" />
+        <location filename="../main_window.py" line="230" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="232" />
+        <location filename="../main_window.py" line="236" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="233" />
+        <location filename="../main_window.py" line="237" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="234" />
+        <location filename="../main_window.py" line="238" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="240" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="242" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240" />
+        <location filename="../main_window.py" line="244" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="243" />
+        <location filename="../main_window.py" line="247" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247" />
+        <location filename="../main_window.py" line="251" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="248" />
+        <location filename="../main_window.py" line="252" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250" />
+        <location filename="../main_window.py" line="254" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251" />
+        <location filename="../main_window.py" line="255" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="253" />
+        <location filename="../main_window.py" line="257" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="259" />
+        <location filename="../main_window.py" line="263" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260" />
+        <location filename="../main_window.py" line="264" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262" />
+        <location filename="../main_window.py" line="266" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="264" />
+        <location filename="../main_window.py" line="268" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="271" />
+        <source>Mark item done, go to the next not done</source>
+        <translation>アイテムを完了にして次の未完了へ</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="274" />
+        <source>Mark item verified empty, go to the next not done</source>
+        <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="276" />
+        <source>Clear the item's mark</source>
+        <translation>アイテムの印を消す</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="278" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="267" />
+        <location filename="../main_window.py" line="279" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="269" />
+        <location filename="../main_window.py" line="281" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272" />
+        <location filename="../main_window.py" line="284" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="274" />
+        <location filename="../main_window.py" line="286" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="289" />
+        <source>Pin a review comment</source>
+        <translation>レビューコメントをピン留め</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="301" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="311" />
+        <location filename="../main_window.py" line="326" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="357" />
+        <location filename="../main_window.py" line="386" />
+        <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
+        <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="415" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="366" />
+        <location filename="../main_window.py" line="424" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="391" />
+        <location filename="../main_window.py" line="449" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396" />
+        <location filename="../main_window.py" line="454" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="411" />
+        <location filename="../main_window.py" line="469" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="457" />
+        <location filename="../main_window.py" line="515" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="474" />
+        <location filename="../main_window.py" line="532" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="489" />
+        <location filename="../main_window.py" line="547" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="494" />
+        <location filename="../main_window.py" line="552" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="495" />
+        <location filename="../main_window.py" line="553" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="504" />
+        <location filename="../main_window.py" line="562" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="514" />
+        <location filename="../main_window.py" line="572" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="516" />
+        <location filename="../main_window.py" line="574" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="517" />
+        <location filename="../main_window.py" line="575" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="521" />
+        <location filename="../main_window.py" line="578" />
+        <source>done</source>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="578" />
+        <source>verified empty</source>
+        <translation>対象なし確認済み</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="584" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="522" />
+        <location filename="../main_window.py" line="585" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="534" />
+        <location filename="../main_window.py" line="597" />
         <source>This image cannot be shown:
 %s
 
@@ -779,6 +819,75 @@ D キーで次のアイテムへ進めます。</translation>
         <location filename="../cuboid_views.py" line="184" />
         <source>Select a cuboid</source>
         <translation>直方体を選択してください</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPanel</name>
+    <message>
+        <location filename="../review.py" line="105" />
+        <source>Comment count</source>
+        <extracomment>(item id, comment id) the user asked to see</extracomment>
+        <translation>コメント数</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="108" />
+        <source>Review comments</source>
+        <translation>レビューコメント</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="110" />
+        <source>Pin a comment</source>
+        <translation>コメントをピン留め</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="112" />
+        <source>Then click a shape or a spot (Ctrl+Shift+M)</source>
+        <translation>続けて図形か場所をクリック (Ctrl+Shift+M)</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="113" />
+        <source>Resolve</source>
+        <translation>解決済みにする</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="174" />
+        <source>shape #%d</source>
+        <translation>図形 #%d</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="175" />
+        <source>a spot</source>
+        <translation>場所</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="177" />
+        <source>item %d, %s — %s</source>
+        <translation>アイテム %d、%s — %s</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="183" />
+        <source>%d open, %d resolved</source>
+        <translation>未解決 %d 件、解決済み %d 件</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="214" />
+        <source>Comments are pinned by the reviewer of a submitted batch, or by a lead</source>
+        <translation>コメントは提出済みバッチのレビュアーかリーダーがピン留めします</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="219" />
+        <source>Click the shape or the spot the comment is about (Esc cancels)</source>
+        <translation>コメントの対象の図形か場所をクリック（Esc で取り消し）</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="245" />
+        <source>Comment</source>
+        <translation>コメント</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="246" />
+        <source>What should be fixed here?</source>
+        <translation>ここで何を直すべきですか？</translation>
     </message>
 </context>
 <context>

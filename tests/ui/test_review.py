@@ -1,0 +1,117 @@
+"""Review in the app: a reviewer pins comments, the annotator sees the pins, resolves them,
+marks items done, and the app counts her active time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog, QMainWindow
+
+from annotator.commands import AddAnnotations
+from annotator.model import Annotation, Role
+from annotator.project import Project
+from annotator.shapes import Box
+from tests.ui.helpers import BATCH, LEFT, NO_MOD, Setup, at, build_project, settle
+
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture
+def submitted(tmp_path: Path, settings_dir: Path) -> Setup:
+    """Batch b1 with one car box on its first item, submitted by ann; rev reviews it."""
+    setup = build_project(tmp_path)
+    with Project.open(setup.folder, "lead") as lead:
+        lead.set_role("rev", Role.REVIEWER)
+        lead.batch_action(BATCH, "assign", assignee="ann", reviewer="rev")
+    with Project.open(setup.folder, "ann") as ann:
+        ann.stack.push(AddAnnotations([Annotation(None, setup.batch_items[0], "car",
+                                                  Box.from_corners(40, 40, 160, 120))]))
+        ann.batch_action(BATCH, "submit")
+    return setup
+
+
+def answer_dialog(text: str) -> None:
+    """Type ``text`` into the next text dialog and press OK (it opens modally)."""
+    def fill() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QInputDialog) and widget.isVisible():
+                widget.setTextValue(text)
+                widget.accept()
+                return
+        QTimer.singleShot(20, fill)
+    QTimer.singleShot(20, fill)
+
+
+def pin(qtbot, window: QMainWindow, x: float, y: float, text: str) -> None:
+    qtbot.mouseClick(window.review.pin_button, LEFT)
+    answer_dialog(text)
+    qtbot.mouseClick(window.canvas.viewport(), LEFT, NO_MOD, at(window, x, y))
+    settle()
+
+
+def test_reviewer_pins_to_a_shape_and_a_spot_annotator_resolves(
+        qtbot, open_ui: Callable[..., QMainWindow], submitted: Setup) -> None:
+    first = submitted.batch_items[0]
+    window = open_ui(submitted.folder, user="rev")
+    window.open_item(first)
+    settle()
+    window.canvas.fit()
+    settle()
+    assert window.review.objectName() == "reviewPanel"
+    assert window.review.pin_button.isEnabled()
+    pin(qtbot, window, 100, 80, "the box misses the mirror")
+    pin(qtbot, window, 300, 250, "a car is missing here")
+    comments = window.project.comments(BATCH)
+    assert [c.text for c in comments] == ["the box misses the mirror", "a car is missing here"]
+    box_id = int(window.project.store.annotations_for_item(first)[0].id)
+    assert comments[0].annotation_id == box_id and comments[0].position is None
+    assert comments[1].annotation_id is None
+    assert abs(comments[1].position[0] - 300) < 2 and abs(comments[1].position[1] - 250) < 2
+    assert window.review.list.count() == 2
+    assert [number for _, number, _ in window.review.pins.pins] == [1, 2]
+    window.project.batch_action(BATCH, "reject", comment="two things to fix")
+    window.close()
+
+    window = open_ui(submitted.folder, user="ann")
+    window.open_item(first)
+    settle()
+    review = window.review
+    assert not review.pin_button.isEnabled()          # annotators do not pin
+    assert review.summary.text() == "2 open, 0 resolved"
+    assert len(review.pins.pins) == 2
+    rect = review.list.visualItemRect(review.list.item(0))
+    qtbot.mouseClick(review.list.viewport(), LEFT, pos=rect.center())
+    settle()
+    assert window.editor.selection == [box_id]        # the comment's shape, selected
+    window.project.batch_action(BATCH, "start")
+    settle()
+    review.list.setCurrentRow(0)
+    assert review.resolve_button.isEnabled()
+    qtbot.mouseClick(review.resolve_button, LEFT)
+    settle()
+    stored = window.project.comments(BATCH)
+    assert [c.resolved for c in stored] == [True, False]
+    assert review.summary.text() == "1 open, 1 resolved"
+
+
+def test_marks_move_on_and_time_is_counted(qtbot, open_ui: Callable[..., QMainWindow],
+                                           setup: Setup) -> None:
+    window = open_ui(setup.folder)
+    first, second = setup.batch_items[:2]
+    window.open_item(first)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, "e", CTRL_SHIFT)
+    settle()
+    assert window.project.item_statuses(BATCH)[first] == "verified_empty"
+    assert int(window.item.id) == second              # on to the next item not marked
+    assert "verified empty" not in window.position_label.text()
+    qtbot.wait(300)
+    qtbot.keyClick(window.canvas, "d", CTRL_SHIFT)
+    settle()
+    statuses = window.project.item_statuses(BATCH)
+    assert statuses[second] == "done"
+    # Time between opening the second item and marking it counts, for ann, on it.
+    assert window.project.active_seconds(user="ann", item=second) >= 0.25
