@@ -15,6 +15,8 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'My batch': '自分のバッチ',
+    'To review': 'レビュー待ち',
     'Review comments': 'レビューコメント',
     'Mark item done, go to the next not done': 'アイテムを完了にして次の未完了へ',
     'Mark item verified empty, go to the next not done':

@@ -49,7 +49,13 @@ from annotator.ui.canvas import CanvasView, Style
 from annotator.ui.cloud_frame import ROTATE_STEP, CloudFrame
 from annotator.ui.cloud_workspace import CloudLoader, CloudPanel, LoadedCloud
 from annotator.ui.editor import Editor
-from annotator.ui.panels import AnnotationPanel, AttributeEditor, ItemPanel, LabelPanel
+from annotator.ui.panels import (
+    AnnotationPanel,
+    AttributeEditor,
+    ItemPanel,
+    LabelPanel,
+    batch_queue,
+)
 from annotator.ui.problems import ProblemPanel
 from annotator.ui.review import ReviewPanel
 from annotator.ui.tiles import TileLoader
@@ -124,7 +130,7 @@ class MainWindow(QMainWindow):
         self.labels = LabelPanel(self.editor)
         self.shapes = AnnotationPanel(self.editor)
         self.attributes = AttributeEditor(self.editor)
-        self.items = ItemPanel(self.project.store, self.project.resolve)
+        self.items = ItemPanel(self.project.store, self.project.resolve, self.project.user)
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self._dock(self.tr("Classes"), "dockClasses", self.labels, right)
         self._dock(self.tr("Shapes"), "dockShapes", self.shapes, right)
@@ -661,9 +667,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.editor.reset_view)  # the viewport has its real size now
 
     def _my_batch(self) -> int | None:
-        for batch in self.project.store.list_batches():
-            if batch.assignee == self.project.user.name and batch.state.value in (
-                    "in_progress", "open", "rejected"):
+        """The batch the user's queue starts with: their own work, or the next to review."""
+        for batch, group in batch_queue(self.project.store.list_batches(), self.project.user):
+            if group in ("mine", "review"):
                 return batch.id
         return None
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.model import Annotation, AttributeSpec, BatchState, Item
+from annotator.model import Annotation, AttributeSpec, Batch, BatchState, Item, Role, User
 from annotator.store import SqlStore
 from annotator.ui.editor import Editor
 
@@ -425,15 +425,41 @@ class _ThumbJob(QRunnable):
         self.model._emitter.ready.emit(self.item_id)
 
 
+_MINE_ORDER = {BatchState.REJECTED: 0, BatchState.IN_PROGRESS: 1, BatchState.OPEN: 2}
+
+
+def batch_queue(batches: list[Batch], user: User | None) -> list[tuple[Batch, str]]:
+    """The batches a user works from, first what needs them, each with its group.
+
+    An annotator sees only the batches assigned to them: rejected ones first
+    (the reviewer's comments wait there), then in progress, open, and last
+    the ones out of their hands.  A reviewer sees the submitted batches they
+    review ("review") first, then the rest.  A lead sees every batch in order.
+    """
+    if user is None or user.role is Role.LEAD:
+        return [(b, "") for b in batches]
+    if user.role is Role.ANNOTATOR:
+        mine = [b for b in batches if b.assignee == user.name]
+        mine.sort(key=lambda b: (_MINE_ORDER.get(b.state, 3), b.id or 0))
+        return [(b, "mine" if b.state in _MINE_ORDER else "") for b in mine]
+    to_review = [b for b in batches if b.state is BatchState.SUBMITTED
+                 and b.reviewer in (None, user.name)]
+    return [(b, "review") for b in to_review] + [(b, "") for b in batches
+                                                   if b not in to_review]
+
+
 class ItemPanel(QWidget):
     """Filter by batch and state, and the lazily filled item list."""
 
     itemActivated = Signal(int)
 
-    def __init__(self, store: SqlStore, resolver: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: SqlStore, resolver: Any, user: User | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.user = user
         self.batch_combo = QComboBox()
+        self.batch_combo.setObjectName("batchQueue")
         self.batch_combo.setAccessibleName(self.tr("Batch filter"))
         self.state_combo = QComboBox()
         self.state_combo.setAccessibleName(self.tr("Batch state filter"))
@@ -466,12 +492,15 @@ class ItemPanel(QWidget):
         self.view.activated.connect(self._on_view_clicked)
 
     def reload_batches(self) -> None:
+        """The batches in the order the user's role wants them (see :func:`batch_queue`)."""
         current = self.batch_combo.currentData()
         self.batch_combo.blockSignals(True)
         self.batch_combo.clear()
         self.batch_combo.addItem(self.tr("All items"), None)
-        for batch in self.store.list_batches():
-            self.batch_combo.addItem(f"{batch.name} ({batch.state.value})", batch.id)
+        headings = {"mine": self.tr("My batch"), "review": self.tr("To review"), "": ""}
+        for batch, group in batch_queue(self.store.list_batches(), self.user):
+            prefix = f"{headings[group]}: " if headings[group] else ""
+            self.batch_combo.addItem(f"{prefix}{batch.name} ({batch.state.value})", batch.id)
         self.batch_combo.setCurrentIndex(max(self.batch_combo.findData(current), 0))
         self.batch_combo.blockSignals(False)
 

@@ -115,3 +115,24 @@ def test_marks_move_on_and_time_is_counted(qtbot, open_ui: Callable[..., QMainWi
     assert statuses[second] == "done"
     # Time between opening the second item and marking it counts, for ann, on it.
     assert window.project.active_seconds(user="ann", item=second) >= 0.25
+
+
+def test_each_role_sees_its_queue_first(qtbot, open_ui: Callable[..., QMainWindow],
+                                        submitted: Setup) -> None:
+    from annotator.ui.panels import batch_queue
+
+    with Project.open(submitted.folder, "lead") as lead:
+        others = lead.create_batches("more", size=1)
+        lead.batch_action(others[0].name, "assign", assignee="ann")
+        batches = lead.store.list_batches()
+        users = {name: lead.store.ensure_user(name, role) for name, role in
+                 (("ann", Role.ANNOTATOR), ("rev", Role.REVIEWER), ("lead", Role.LEAD))}
+    # ann: her open batch is hers to do; the submitted one is out of her hands.
+    mine = batch_queue(batches, users["ann"])
+    assert [(b.name, g) for b, g in mine] == [(others[0].name, "mine"), (BATCH, "")]
+    assert [(b.name, g) for b, g in batch_queue(batches, users["rev"])][0] == (BATCH, "review")
+    assert [b.name for b, _ in batch_queue(batches, users["lead"])] == [b.name for b in batches]
+    # The reviewer's window opens on the batch to review.
+    window = open_ui(submitted.folder, user="rev")
+    combo = window.items.batch_combo
+    assert combo.currentText().startswith("To review: " + BATCH)

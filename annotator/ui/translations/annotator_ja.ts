@@ -165,54 +165,64 @@
 <context>
     <name>ItemPanel</name>
     <message>
-        <location filename="../panels.py" line="437" />
+        <location filename="../panels.py" line="463" />
         <source>Batch filter</source>
         <translation>バッチで絞り込み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="439" />
+        <location filename="../panels.py" line="465" />
         <source>Batch state filter</source>
         <translation>バッチの状態で絞り込み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="440" />
+        <location filename="../panels.py" line="466" />
         <source>All states</source>
         <translation>すべての状態</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="442" />
+        <location filename="../panels.py" line="468" />
         <source>Open</source>
         <translation>未着手</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="442" />
+        <location filename="../panels.py" line="468" />
         <source>In progress</source>
         <translation>作業中</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="443" />
+        <location filename="../panels.py" line="469" />
         <source>Submitted</source>
         <translation>提出済み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="443" />
+        <location filename="../panels.py" line="469" />
         <source>Accepted</source>
         <translation>承認</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="444" />
+        <location filename="../panels.py" line="470" />
         <source>Rejected</source>
         <translation>差し戻し</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="451" />
+        <location filename="../panels.py" line="477" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="472" />
+        <location filename="../panels.py" line="499" />
         <source>All items</source>
         <translation>すべてのアイテム</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="500" />
+        <source>My batch</source>
+        <translation>自分のバッチ</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="500" />
+        <source>To review</source>
+        <translation>レビュー待ち</translation>
     </message>
 </context>
 <context>
@@ -241,464 +251,464 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="60" />
+        <location filename="../main_window.py" line="66" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="61" />
+        <location filename="../main_window.py" line="67" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="62" />
+        <location filename="../main_window.py" line="68" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="63" />
+        <location filename="../main_window.py" line="69" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="64" />
+        <location filename="../main_window.py" line="70" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="65" />
+        <location filename="../main_window.py" line="71" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="66" />
+        <location filename="../main_window.py" line="72" />
         <source>Cuboid (point clouds)</source>
         <translation>直方体（点群）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="108" />
+        <location filename="../main_window.py" line="114" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129" />
+        <location filename="../main_window.py" line="135" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="130" />
+        <location filename="../main_window.py" line="136" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="131" />
+        <location filename="../main_window.py" line="137" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="132" />
+        <location filename="../main_window.py" line="138" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="134" />
+        <location filename="../main_window.py" line="140" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137" />
+        <location filename="../main_window.py" line="143" />
         <source>Review comments</source>
         <translation>レビューコメント</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146" />
+        <location filename="../main_window.py" line="152" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="147" />
+        <location filename="../main_window.py" line="153" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148" />
+        <location filename="../main_window.py" line="154" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149" />
+        <location filename="../main_window.py" line="155" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="169" />
+        <location filename="../main_window.py" line="175" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="170" />
+        <location filename="../main_window.py" line="176" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="172" />
+        <location filename="../main_window.py" line="178" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="173" />
-        <location filename="../main_window.py" line="584" />
+        <location filename="../main_window.py" line="179" />
+        <location filename="../main_window.py" line="590" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="175" />
-        <location filename="../main_window.py" line="585" />
+        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="591" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="178" />
+        <location filename="../main_window.py" line="184" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="179" />
+        <location filename="../main_window.py" line="185" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="180" />
+        <location filename="../main_window.py" line="186" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="187" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182" />
+        <location filename="../main_window.py" line="188" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
+        <location filename="../main_window.py" line="190" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="193" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189" />
+        <location filename="../main_window.py" line="195" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="191" />
+        <location filename="../main_window.py" line="197" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="193" />
+        <location filename="../main_window.py" line="199" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="201" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="197" />
+        <location filename="../main_window.py" line="203" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="199" />
+        <location filename="../main_window.py" line="205" />
         <source>Turn counter-clockwise 1°</source>
         <translation>反時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201" />
+        <location filename="../main_window.py" line="207" />
         <source>Turn clockwise 1°</source>
         <translation>時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="203" />
+        <location filename="../main_window.py" line="209" />
         <source>Turn counter-clockwise 10°</source>
         <translation>反時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="205" />
+        <location filename="../main_window.py" line="211" />
         <source>Turn clockwise 10°</source>
         <translation>時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="209" />
+        <location filename="../main_window.py" line="215" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="211" />
+        <location filename="../main_window.py" line="217" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="220" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="217" />
+        <location filename="../main_window.py" line="223" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="228" />
+        <location filename="../main_window.py" line="234" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="236" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="242" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="243" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="244" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240" />
+        <location filename="../main_window.py" line="246" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242" />
+        <location filename="../main_window.py" line="248" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="244" />
+        <location filename="../main_window.py" line="250" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247" />
+        <location filename="../main_window.py" line="253" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251" />
+        <location filename="../main_window.py" line="257" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="252" />
+        <location filename="../main_window.py" line="258" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="254" />
+        <location filename="../main_window.py" line="260" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="255" />
+        <location filename="../main_window.py" line="261" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="257" />
+        <location filename="../main_window.py" line="263" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263" />
+        <location filename="../main_window.py" line="269" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="264" />
+        <location filename="../main_window.py" line="270" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="272" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268" />
+        <location filename="../main_window.py" line="274" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="271" />
+        <location filename="../main_window.py" line="277" />
         <source>Mark item done, go to the next not done</source>
         <translation>アイテムを完了にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="274" />
+        <location filename="../main_window.py" line="280" />
         <source>Mark item verified empty, go to the next not done</source>
         <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="276" />
+        <location filename="../main_window.py" line="282" />
         <source>Clear the item's mark</source>
         <translation>アイテムの印を消す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="278" />
+        <location filename="../main_window.py" line="284" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279" />
+        <location filename="../main_window.py" line="285" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="281" />
+        <location filename="../main_window.py" line="287" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="284" />
+        <location filename="../main_window.py" line="290" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="292" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="289" />
+        <location filename="../main_window.py" line="295" />
         <source>Pin a review comment</source>
         <translation>レビューコメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="301" />
+        <location filename="../main_window.py" line="307" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326" />
+        <location filename="../main_window.py" line="332" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="386" />
+        <location filename="../main_window.py" line="392" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="415" />
+        <location filename="../main_window.py" line="421" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="424" />
+        <location filename="../main_window.py" line="430" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="449" />
+        <location filename="../main_window.py" line="455" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454" />
+        <location filename="../main_window.py" line="460" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="469" />
+        <location filename="../main_window.py" line="475" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="515" />
+        <location filename="../main_window.py" line="521" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="532" />
+        <location filename="../main_window.py" line="538" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="547" />
+        <location filename="../main_window.py" line="553" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="552" />
+        <location filename="../main_window.py" line="558" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="553" />
+        <location filename="../main_window.py" line="559" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="562" />
+        <location filename="../main_window.py" line="568" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="572" />
+        <location filename="../main_window.py" line="578" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="574" />
+        <location filename="../main_window.py" line="580" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="575" />
+        <location filename="../main_window.py" line="581" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="578" />
+        <location filename="../main_window.py" line="584" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="578" />
+        <location filename="../main_window.py" line="584" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="584" />
+        <location filename="../main_window.py" line="590" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="585" />
+        <location filename="../main_window.py" line="591" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="597" />
+        <location filename="../main_window.py" line="603" />
         <source>This image cannot be shown:
 %s
 
