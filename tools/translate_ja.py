@@ -15,6 +15,10 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Changes since the last submission': '前回の提出からの変更',
+    ('Since the last submission: %d item(s) changed; here %d added (green), '
+     '%d changed (blue), %d deleted'):
+        '前回の提出から %d アイテムに変更: ここでは追加 %d（緑）、変更 %d（青）、削除 %d',
     'My batch': '自分のバッチ',
     'To review': 'レビュー待ち',
     'Review comments': 'レビューコメント',

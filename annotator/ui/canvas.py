@@ -86,6 +86,10 @@ def shape_path(geometry: Geometry) -> QPainterPath:
     return path
 
 
+#: Colours of the changes a reviewer sees (Okabe-Ito green and blue).
+CHANGE_COLORS = {"added": "#009e73", "changed": "#0072b2"}
+
+
 class ImageLayer(QGraphicsItem):
     """Paints the visible tiles of an image source at the level the zoom needs."""
 
@@ -156,7 +160,8 @@ class ShapeItem(QGraphicsItem):
         self.is_point = annotation.kind == "point"
         self.view_scale = 1.0
         self.selected = False
-        self.problem = False
+        #: "added" or "changed" since the batch's previous submission (shown to reviewers)
+        self.change: str | None = None
         self._handles: QPolygonF | None = None
         self.setZValue(1000 + annotation.z)
         self.shown = not annotation.hidden
@@ -213,12 +218,17 @@ class ShapeItem(QGraphicsItem):
         painter.drawPath(self.path)
         if self.is_point or self.selected:
             self._paint_vertices(painter, scale)
-        if self.problem:
-            mark = QPen(QColor("#d55e00"), 1.5)
-            mark.setCosmetic(True)
-            painter.setPen(mark)
+        if self.change is not None:
+            # A dashed frame round what the resubmission added (green) or changed (blue);
+            # the dash, not only the colour, tells it from the shape's own outline.
+            margin = 4 / max(scale, 1e-9)
+            frame = self.path.boundingRect().adjusted(-margin, -margin, margin, margin)
             painter.setBrush(_NO_BRUSH)
-            painter.drawRect(self.path.boundingRect())
+            for pen in (QPen(QColor(255, 255, 255, 230), 4.0),   # a halo on any background
+                        QPen(QColor(CHANGE_COLORS[self.change]), 2.0, Qt.PenStyle.DashLine)):
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.drawRect(frame)
 
     def _paint_vertices(self, painter: QPainter, scale: float) -> None:
         if self.is_point:
@@ -394,6 +404,7 @@ class CanvasScene(QGraphicsScene):
         self.draft = DraftItem()
         self.addItem(self.draft)
         self.view_scale = 1.0
+        self.changes: dict[int, str] = {}
 
     def set_image(self, layer: ImageLayer | None, width: int, height: int) -> None:
         if self.image is not None:
@@ -443,6 +454,7 @@ class CanvasScene(QGraphicsScene):
                 continue
             item = ShapeItem(annotation, color_of(annotation.label))
             item.view_scale = self.view_scale
+            item.change = self.changes.get(annotation_id)
             if current is not None:
                 dirty.append(current.outline_rect())
                 item.selected = current.selected
@@ -455,6 +467,14 @@ class CanvasScene(QGraphicsScene):
             self.layer.rebuild()
             for rect in dirty:
                 self.layer.invalidate(rect)
+
+    def set_changes(self, changes: dict[int, str]) -> None:
+        """Mark shapes "added" or "changed" (annotation id -> kind); others are unmarked."""
+        self.changes = dict(changes)
+        for annotation_id, shape in self.shapes.items():
+            shape.change = self.changes.get(annotation_id)
+            shape.update()
+        self.layer.update()
 
     def set_selection(self, ids: set[int]) -> None:
         """Lift selected shapes out of the cached layer into live items on top."""

@@ -103,6 +103,10 @@ class ReviewPanel(QWidget):
         self.comments: list[ReviewComment] = []
         self.summary = QLabel()
         self.summary.setAccessibleName(self.tr("Comment count"))
+        self.changes_label = QLabel()
+        self.changes_label.setObjectName("reviewChanges")
+        self.changes_label.setWordWrap(True)
+        self.changes_label.setAccessibleName(self.tr("Changes since the last submission"))
         self.list = QListWidget()
         self.list.setObjectName("reviewList")
         self.list.setAccessibleName(self.tr("Review comments"))
@@ -118,6 +122,7 @@ class ReviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.summary)
+        layout.addWidget(self.changes_label)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self.pins = PinLayer()
@@ -129,6 +134,7 @@ class ReviewPanel(QWidget):
         self.list.currentRowChanged.connect(lambda _: self._update_buttons())
         editor.itemOpened.connect(lambda _: self.reload())
         editor.adapter.batchesChanged.connect(self.reload)
+        editor.adapter.annotationsChanged.connect(lambda _: self._show_changes())
         editor.view.viewport().installEventFilter(self)
 
     # -- what the user may do --------------------------------------------------------------
@@ -183,6 +189,7 @@ class ReviewPanel(QWidget):
         self.summary.setText(self.tr("%d open, %d resolved") % (
             open_count, len(self.comments) - open_count))
         self._show_pins()
+        self._show_changes()
         self._update_buttons()
         if self.pins.scene() is not self.editor.scene:
             self.editor.scene.addItem(self.pins)
@@ -197,6 +204,23 @@ class ReviewPanel(QWidget):
             if spot is not None:
                 pins.append((spot, number, comment.resolved))
         self.pins.set_pins(pins)
+
+    def _show_changes(self) -> None:
+        """Frame the shapes a resubmission added or changed; count what it deleted."""
+        item = self.editor.item
+        changes = ({} if self.batch_id is None or item is None
+                   else self.project.changes_since_submission(self.batch_id))
+        here = changes.get(int(item.id or 0), {}) if item is not None else {}
+        marks = {i: kind for kind in ("added", "changed") for i in here.get(kind, [])}
+        self.editor.scene.set_changes(marks)
+        if not changes:
+            self.changes_label.setText("")
+            return
+        self.changes_label.setText(self.tr(
+            "Since the last submission: %d item(s) changed; here %d added (green), "
+            "%d changed (blue), %d deleted") % (
+                len(changes), len(here.get("added", [])), len(here.get("changed", [])),
+                len(here.get("deleted", []))))
 
     def _spot(self, comment: ReviewComment) -> QPointF | None:
         """Scene position of a comment: its spot, or the middle of its shape."""

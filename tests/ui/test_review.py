@@ -137,3 +137,36 @@ def test_each_role_sees_its_queue_first(qtbot, open_ui: Callable[..., QMainWindo
     window = open_ui(submitted.folder, user="rev")
     combo = window.items.batch_combo
     assert combo.currentText().startswith("To review: " + BATCH)
+
+
+def test_reviewer_sees_what_the_resubmission_added_and_changed(
+        qtbot, open_ui: Callable[..., QMainWindow], submitted: Setup) -> None:
+    from annotator.commands import DeleteAnnotations, translate
+
+    first = submitted.batch_items[0]
+    with Project.open(submitted.folder, "rev") as rev:
+        rev.batch_action(BATCH, "reject", comment="more cars")
+    with Project.open(submitted.folder, "ann") as ann:
+        ann.batch_action(BATCH, "start")
+        (box,) = ann.store.annotations_for_item(first)
+        ann.stack.push(translate([box], [5, 0]))
+        ann.stack.push(AddAnnotations([Annotation(None, first, "car",
+                                                  Box.from_corners(200, 150, 260, 200)),
+                                       Annotation(None, first, "car",
+                                                  Box.from_corners(10, 200, 60, 260))]))
+        doomed = ann.store.annotations_for_item(first)[-1]
+        ann.stack.push(DeleteAnnotations([doomed]))
+        ann.batch_action(BATCH, "submit")
+        added = [a.id for a in ann.store.annotations_for_item(first) if a.id != box.id]
+    window = open_ui(submitted.folder, user="rev")
+    window.open_item(first)
+    settle()
+    shapes = window.canvas.canvas_scene.shapes
+    assert shapes[int(box.id)].change == "changed"
+    assert [shapes[int(i)].change for i in added] == ["added"]
+    text = window.review.changes_label.text()
+    assert "1 added" in text and "1 changed" in text and "0 deleted" in text
+    # Another item of the batch, untouched: nothing framed.
+    window.open_item(submitted.batch_items[1])
+    settle()
+    assert all(s.change is None for s in window.canvas.canvas_scene.shapes.values())
