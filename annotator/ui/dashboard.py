@@ -175,7 +175,7 @@ class Dashboard(QDialog):
         layout = QVBoxLayout(page)
         layout.addWidget(self.people_table, 1)
         layout.addWidget(QLabel(self.tr("Shapes per active hour")))
-        layout.addWidget(_scrolled(self.people_chart))
+        layout.addWidget(_scrolled(self.people_chart), 1)
         return page
 
     def _quality_tab(self) -> QWidget:
@@ -268,6 +268,7 @@ class Dashboard(QDialog):
         self.export_progress = QProgressBar()
         self.export_progress.setRange(0, 1)
         self.export_progress.setValue(0)
+        self.export_progress.setTextVisible(False)
         self.export_result = QLabel()
         self.export_result.setObjectName("exportResult")
         self.export_result.setWordWrap(True)
@@ -348,7 +349,7 @@ class Dashboard(QDialog):
         for reason in reasons:
             comment = reason["comment"] or self.tr("(no comment)")
             self.reasons_list.addItem(f"{reason['batch_name']} — {reason['user']}, "
-                                      f"{reason['at']}: {comment}")
+                                      f"{_when(reason['at'])}: {comment}")
         if not reasons:
             self.reasons_list.addItem(self.tr("No batch has been rejected"))
         per_class: dict[str, int] = self.stats["shapes_per_class"]
@@ -411,9 +412,13 @@ class Dashboard(QDialog):
         raise KeyError(name)
 
     def _batch_selected(self) -> None:
-        chosen = self.selected_batch() is not None
-        self.assign_button.setEnabled(chosen)
-        self.reopen_button.setEnabled(chosen)
+        chosen = self.selected_batch()
+        self.assign_button.setEnabled(chosen is not None)
+        self.reopen_button.setEnabled(chosen is not None)
+        if chosen is not None:
+            batch = self.project.store.get_batch(chosen)
+            self.assignee_combo.setEditText(batch.assignee or "")
+            self.reviewer_combo.setEditText(batch.reviewer or "")
 
     def create_batches(self) -> None:
         mode = self.batch_mode.currentData()
@@ -518,3 +523,10 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     return area
+
+
+def _when(stamp: str) -> str:
+    """``2026-11-27T04:05:43.321Z`` as ``2026-11-27 04:05 UTC`` (other stamps as they are)."""
+    if len(stamp) >= 16 and stamp[10] == "T" and stamp.endswith("Z"):
+        return f"{stamp[:10]} {stamp[11:16]} UTC"
+    return stamp

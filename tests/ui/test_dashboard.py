@@ -4,6 +4,7 @@ reach the store, and its export writes a deliverable."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_figures_shown_are_the_project_figures(dashboard: Dashboard) -> None:
     reasons = [dashboard.reasons_list.item(i).text()
                for i in range(dashboard.reasons_list.count())]
     assert len(reasons) == len(stats["rejection_reasons"]) == 1
-    assert BATCH in reasons[0] and REASON in reasons[0]
+    assert reasons[0].startswith(f"{BATCH} — rev, ") and reasons[0].endswith(f" UTC: {REASON}")
     assert dashboard.class_chart.rows == [(n, float(c))
                                           for n, c in stats["shapes_per_class"].items()]
     assert dict(dashboard.class_chart.rows)["car"] == 2.0
@@ -152,10 +153,32 @@ def test_creating_batches_by_size_makes_them_in_the_store(qtbot, setup: Setup) -
         assert dialog.progress_table.rowCount() == 4
 
 
+def test_a_random_sample_with_a_seed_is_the_projects_draw(qtbot, setup: Setup) -> None:
+    with Project.open(setup.folder, "lead") as lead:
+        lead.import_media(make_images(setup.folder / "media" / "more", 5))
+        unbatched = lead.unbatched_item_ids()
+    for dialog in open_dashboard(qtbot, setup.folder):
+        dialog.batch_name.setText("spot")
+        dialog.batch_mode.setCurrentIndex(dialog.batch_mode.findData("sample"))
+        assert dialog.sample_seed.isEnabled() and dialog.sample_size.isEnabled()
+        dialog.sample_size.setValue(3)
+        dialog.batch_size.setValue(10)
+        dialog.sample_seed.setValue(7)
+        qtbot.mouseClick(dialog.create_button, LEFT)
+        assert dialog.error_box is None
+        store = dialog.project.store
+        spot = store.get_batch("spot")
+        drawn = [i.id for page in store.iter_items(spot.id) for i in page]
+        assert drawn == sorted(random.Random(7).sample(unbatched, 3))
+        assert len(dialog.project.unbatched_item_ids()) == len(unbatched) - 3
+
+
 def test_assigning_and_reopening_through_the_dashboard(qtbot, dashboard: Dashboard) -> None:
     store = dashboard.project.store
     assert not dashboard.assign_button.isEnabled()       # nothing selected yet
     dashboard.select_batch(BATCH)
+    assert (dashboard.assignee_combo.currentText(), dashboard.reviewer_combo.currentText()) == (
+        "ann", "rev")                                    # the batch's people, to edit
     dashboard.assignee_combo.setEditText("bob")
     dashboard.reviewer_combo.setEditText("rev")
     qtbot.mouseClick(dashboard.assign_button, LEFT)
@@ -226,3 +249,16 @@ def test_export_into_a_used_folder_says_why_in_one_line(qtbot, dashboard: Dashbo
     assert sorted(p.name for p in used.iterdir()) == ["keep.txt"]
     assert dashboard.export_button.isEnabled()
     assert dashboard.last_delivery is None
+
+
+def test_batches_by_folder_make_one_batch_per_folder(qtbot, setup: Setup) -> None:
+    with Project.open(setup.folder, "lead") as lead:
+        lead.import_media(make_images(setup.folder / "media" / "more", 2))
+    for dialog in open_dashboard(qtbot, setup.folder):
+        dialog.batch_name.setText("site")
+        dialog.batch_mode.setCurrentIndex(dialog.batch_mode.findData("folder"))
+        assert not dialog.batch_size.isEnabled()
+        qtbot.mouseClick(dialog.create_button, LEFT)
+        assert dialog.error_box is None
+        made = {b.name: b.items for b in dialog.project.store.list_batches()}
+        assert made == {BATCH: 4, "site-s4": 1, "site-more": 2}
