@@ -15,6 +15,12 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'History of this batch…': 'このバッチの履歴…',
+    'History of batch %s': 'バッチ %s の履歴',
+    'When': '日時',
+    'Who': '誰が',
+    'What': '操作',
+    'Detail': '詳細',
     'Changes since the last submission': '前回の提出からの変更',
     ('Since the last submission: %d item(s) changed; here %d added (green), '
      '%d changed (blue), %d deleted'):

@@ -49,6 +49,7 @@ from annotator.ui.canvas import CanvasView, Style
 from annotator.ui.cloud_frame import ROTATE_STEP, CloudFrame
 from annotator.ui.cloud_workspace import CloudLoader, CloudPanel, LoadedCloud
 from annotator.ui.editor import Editor
+from annotator.ui.history import HistoryDialog
 from annotator.ui.panels import (
     AnnotationPanel,
     AttributeEditor,
@@ -294,6 +295,8 @@ class MainWindow(QMainWindow):
         batch_menu.addSeparator()
         self._action("action_pin_comment", self.tr("Pin a review comment"),
                      self.review.start_pin, ("Ctrl+Shift+M",), batch_menu)
+        self._action("action_batch_history", self.tr("History of this batch…"),
+                     self.show_history, ("Ctrl+H",), batch_menu)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Let text and number inputs keep the plain keys that are canvas shortcuts.
@@ -394,6 +397,14 @@ class MainWindow(QMainWindow):
             self._update_status()
         else:
             self.open_item(following)
+
+    def show_history(self) -> None:
+        batch = (self.project.store.batch_for_item(int(self.item.id or 0))
+                 if self.item is not None else None)
+        if batch is None:
+            self._on_adapter_refused(self.tr("This item is in no batch"))
+            return
+        HistoryDialog(self.project, int(batch.id or 0), self).open()
 
     def show_comment(self, item_id: int, comment_id: int) -> None:
         if self.item is None or self.item.id != item_id:

@@ -3,6 +3,7 @@ marks items done, and the app counts her active time."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,3 +171,27 @@ def test_reviewer_sees_what_the_resubmission_added_and_changed(
     window.open_item(submitted.batch_items[1])
     settle()
     assert all(s.change is None for s in window.canvas.canvas_scene.shapes.values())
+
+
+def test_history_lists_transitions_and_comments_read_only(
+        qtbot, open_ui: Callable[..., QMainWindow], submitted: Setup) -> None:
+    from PySide6.QtWidgets import QAbstractItemView, QTableWidget
+
+    first = submitted.batch_items[0]
+    with Project.open(submitted.folder, "rev") as rev:
+        rev.add_comment(BATCH, first, "mirror missing", position=(5, 5))
+        time.sleep(0.005)   # times are to the millisecond: keep the two apart
+        rev.batch_action(BATCH, "reject", comment="fix the mirror")
+    window = open_ui(submitted.folder, user="lead")
+    window.open_item(first)
+    qtbot.keyClick(window.canvas, "h", Qt.KeyboardModifier.ControlModifier)
+    settle()
+    dialog = next(w for w in QApplication.topLevelWidgets()
+                  if w.objectName() == "batchHistory")
+    table = dialog.findChild(QTableWidget, "batchHistoryTable")
+    actions = [table.item(r, 2).text() for r in range(table.rowCount())]
+    assert actions[-2:] == ["comment", "reject"]
+    assert "submit" in actions and "assign" in actions
+    assert "fix the mirror" in table.item(table.rowCount() - 1, 3).text()
+    assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    dialog.close()
