@@ -45,14 +45,14 @@
 <context>
     <name>CanvasView</name>
     <message>
-        <location filename="../canvas.py" line="513" />
-        <location filename="../canvas.py" line="536" />
+        <location filename="../canvas.py" line="533" />
+        <location filename="../canvas.py" line="556" />
         <source>Image canvas</source>
-        <extracomment>What lies under the shapes when there is no image (the bird's-eye raster).</extracomment>
+        <extracomment>Colours of the changes a reviewer sees (Okabe-Ito green and blue). "added" or "changed" since the batch's previous submission (shown to reviewers) What lies under the shapes when there is no image (the bird's-eye raster).</extracomment>
         <translation>画像キャンバス</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="536" />
+        <location filename="../canvas.py" line="556" />
         <source>Bird's-eye view</source>
         <extracomment>Zoom limits and the zoom-to-shape cap, in screen pixels per scene unit (an image pixel; a metre in the bird's-eye view, see :meth:`use_metres`).</extracomment>
         <translation>俯瞰ビュー</translation>
@@ -100,6 +100,341 @@
         <location filename="../cloud_workspace.py" line="152" />
         <source>Size</source>
         <translation>サイズ</translation>
+    </message>
+</context>
+<context>
+    <name>Dashboard</name>
+    <message>
+        <location filename="../dashboard.py" line="117" />
+        <location filename="../dashboard.py" line="458" />
+        <source>Lead dashboard</source>
+        <translation>リーダー用ダッシュボード</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="124" />
+        <source>Progress</source>
+        <translation>進捗</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="125" />
+        <source>People</source>
+        <translation>メンバー</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="126" />
+        <source>Quality</source>
+        <translation>品質</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="127" />
+        <source>Batches</source>
+        <translation>バッチ</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="128" />
+        <location filename="../dashboard.py" line="266" />
+        <source>Export</source>
+        <translation>エクスポート</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="130" />
+        <source>Refresh</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="144" />
+        <source>open</source>
+        <translation>未着手</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="145" />
+        <source>in progress</source>
+        <translation>作業中</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="146" />
+        <source>submitted</source>
+        <translation>提出済み</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="147" />
+        <source>accepted</source>
+        <translation>承認済み</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="148" />
+        <source>rejected</source>
+        <translation>差し戻し</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="160" />
+        <location filename="../dashboard.py" line="221" />
+        <source>Batch</source>
+        <translation>バッチ</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="160" />
+        <location filename="../dashboard.py" line="221" />
+        <source>State</source>
+        <translation>状態</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="160" />
+        <location filename="../dashboard.py" line="221" />
+        <source>Assignee</source>
+        <translation>担当者</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="161" />
+        <source>Items done</source>
+        <translation>完了アイテム</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="163" />
+        <source>Items by batch state (solid: done)</source>
+        <translation>バッチ状態別のアイテム数（濃い部分: 完了）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="172" />
+        <source>Person</source>
+        <translation>担当者</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="172" />
+        <location filename="../dashboard.py" line="222" />
+        <source>Items</source>
+        <translation>アイテム</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="172" />
+        <source>Shapes</source>
+        <translation>図形</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="172" />
+        <source>Active hours</source>
+        <translation>作業時間 (h)</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="173" />
+        <source>Items/h</source>
+        <translation>アイテム/時</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="173" />
+        <source>Shapes/h</source>
+        <translation>図形/時</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="173" />
+        <source>First-pass acceptance</source>
+        <translation>初回承認率</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="177" />
+        <source>Shapes per active hour</source>
+        <translation>作業 1 時間あたりの図形数</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="186" />
+        <source>Rejection reasons</source>
+        <translation>差し戻しの理由</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="188" />
+        <source>Shapes per class</source>
+        <translation>クラス別の図形数</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="194" />
+        <source>Create batches from unbatched items</source>
+        <translation>バッチ未割り当てのアイテムからバッチを作成</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="198" />
+        <source>By size</source>
+        <translation>件数ごと</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="199" />
+        <source>By folder</source>
+        <translation>フォルダーごと</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="200" />
+        <source>Random sample</source>
+        <translation>ランダム抽出</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="209" />
+        <source>Create</source>
+        <translation>作成</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="214" />
+        <source>Name</source>
+        <translation>名前</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="215" />
+        <source>Cut</source>
+        <translation>分け方</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="216" />
+        <source>Items per batch</source>
+        <translation>1 バッチのアイテム数</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="217" />
+        <source>Sample size</source>
+        <translation>抽出数</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="218" />
+        <source>Seed</source>
+        <translation>シード</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="222" />
+        <location filename="../dashboard.py" line="237" />
+        <source>Reviewer</source>
+        <translation>レビュアー</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="224" />
+        <source>Selected batch</source>
+        <translation>選択中のバッチ</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="229" />
+        <source>Assign</source>
+        <translation>割り当て</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="232" />
+        <source>Why it is reopened</source>
+        <translation>再開の理由</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="233" />
+        <source>Reopen</source>
+        <translation>再開</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="236" />
+        <source>Annotator</source>
+        <translation>アノテーター</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="239" />
+        <source>Comment</source>
+        <translation>コメント</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="257" />
+        <source>Accepted batches only</source>
+        <translation>承認済みバッチのみ</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="260" />
+        <source>A new or empty folder</source>
+        <translation>新しいフォルダーか空のフォルダー</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="261" />
+        <source>Choose…</source>
+        <translation>選択…</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="275" />
+        <source>An export cannot be stopped part way; it writes into a hidden folder and leaves nothing half-written.</source>
+        <translation>エクスポートは途中で止められません。隠しフォルダーに書き出すため、書きかけのファイルは残りません。</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="279" />
+        <source>Format</source>
+        <translation>形式</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="281" />
+        <source>Output folder</source>
+        <translation>出力フォルダー</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="304" />
+        <source>%d batch(es), %d of %d item(s) done</source>
+        <translation>%d バッチ、%d / %d アイテム完了</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="310" />
+        <source>Batches by state: %s</source>
+        <translation>状態別のバッチ数: %s</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="334" />
+        <source>(no name)</source>
+        <translation>（名前なし）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="344" />
+        <source>No active time recorded yet</source>
+        <translation>作業時間はまだ記録されていません</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="350" />
+        <source>(no comment)</source>
+        <translation>（コメントなし）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="354" />
+        <source>No batch has been rejected</source>
+        <translation>差し戻されたバッチはありません</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="358" />
+        <source>No classes in the schema</source>
+        <translation>スキーマにクラスがありません</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="386" />
+        <source>%d item(s) in no batch</source>
+        <translation>バッチ未割り当てのアイテム: %d 件</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="467" />
+        <source>Export into</source>
+        <translation>エクスポート先</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="475" />
+        <source>Choose an output folder first</source>
+        <translation>先に出力フォルダーを選んでください</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="486" />
+        <source>Exporting %s to %s…</source>
+        <translation>%s 形式で %s にエクスポート中…</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="492" />
+        <source>Wrote %d annotation(s) on %d item(s) to %s</source>
+        <translation>%d 件のアノテーション（%d アイテム）を %s に書き出しました</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="495" />
+        <source>%d skipped (see report.json)</source>
+        <translation>%d 件を省略（report.json を参照）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="497" />
+        <source>%d validation error(s) (see validation.html)</source>
+        <translation>検証エラー %d 件（validation.html を参照）</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="502" />
+        <source>Export failed: %s</source>
+        <translation>エクスポートに失敗しました: %s</translation>
     </message>
 </context>
 <context>
@@ -160,6 +495,34 @@
         <location filename="../editor.py" line="490" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryDialog</name>
+    <message>
+        <location filename="../history.py" line="57" />
+        <source>History of batch %s</source>
+        <translation>バッチ %s の履歴</translation>
+    </message>
+    <message>
+        <location filename="../history.py" line="60" />
+        <source>When</source>
+        <translation>日時</translation>
+    </message>
+    <message>
+        <location filename="../history.py" line="60" />
+        <source>Who</source>
+        <translation>誰が</translation>
+    </message>
+    <message>
+        <location filename="../history.py" line="60" />
+        <source>What</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <location filename="../history.py" line="61" />
+        <source>Detail</source>
+        <translation>詳細</translation>
     </message>
 </context>
 <context>
@@ -251,464 +614,470 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="66" />
+        <location filename="../main_window.py" line="67" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="67" />
+        <location filename="../main_window.py" line="68" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="68" />
+        <location filename="../main_window.py" line="69" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="69" />
+        <location filename="../main_window.py" line="70" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="70" />
+        <location filename="../main_window.py" line="71" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="71" />
+        <location filename="../main_window.py" line="72" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="72" />
+        <location filename="../main_window.py" line="73" />
         <source>Cuboid (point clouds)</source>
         <translation>直方体（点群）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="115" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135" />
+        <location filename="../main_window.py" line="136" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136" />
+        <location filename="../main_window.py" line="137" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137" />
+        <location filename="../main_window.py" line="138" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138" />
+        <location filename="../main_window.py" line="139" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140" />
+        <location filename="../main_window.py" line="141" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="144" />
         <source>Review comments</source>
         <translation>レビューコメント</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="152" />
+        <location filename="../main_window.py" line="153" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="153" />
+        <location filename="../main_window.py" line="154" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="154" />
+        <location filename="../main_window.py" line="155" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="155" />
+        <location filename="../main_window.py" line="156" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="175" />
+        <location filename="../main_window.py" line="176" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="176" />
+        <location filename="../main_window.py" line="177" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="178" />
+        <location filename="../main_window.py" line="179" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="179" />
-        <location filename="../main_window.py" line="590" />
+        <location filename="../main_window.py" line="180" />
+        <location filename="../main_window.py" line="601" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
-        <location filename="../main_window.py" line="591" />
+        <location filename="../main_window.py" line="182" />
+        <location filename="../main_window.py" line="602" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
+        <location filename="../main_window.py" line="185" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185" />
+        <location filename="../main_window.py" line="186" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="186" />
+        <location filename="../main_window.py" line="187" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="188" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="188" />
+        <location filename="../main_window.py" line="189" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="190" />
+        <location filename="../main_window.py" line="191" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="193" />
+        <location filename="../main_window.py" line="194" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="196" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="197" />
+        <location filename="../main_window.py" line="198" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="199" />
+        <location filename="../main_window.py" line="200" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201" />
+        <location filename="../main_window.py" line="202" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="203" />
+        <location filename="../main_window.py" line="204" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="205" />
+        <location filename="../main_window.py" line="206" />
         <source>Turn counter-clockwise 1°</source>
         <translation>反時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="207" />
+        <location filename="../main_window.py" line="208" />
         <source>Turn clockwise 1°</source>
         <translation>時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="209" />
+        <location filename="../main_window.py" line="210" />
         <source>Turn counter-clockwise 10°</source>
         <translation>反時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="211" />
+        <location filename="../main_window.py" line="212" />
         <source>Turn clockwise 10°</source>
         <translation>時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215" />
+        <location filename="../main_window.py" line="216" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="217" />
+        <location filename="../main_window.py" line="218" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220" />
+        <location filename="../main_window.py" line="221" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="223" />
+        <location filename="../main_window.py" line="224" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="234" />
+        <location filename="../main_window.py" line="235" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="237" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242" />
+        <location filename="../main_window.py" line="243" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="243" />
+        <location filename="../main_window.py" line="244" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="244" />
+        <location filename="../main_window.py" line="245" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="246" />
+        <location filename="../main_window.py" line="247" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="248" />
+        <location filename="../main_window.py" line="249" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250" />
+        <location filename="../main_window.py" line="251" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="253" />
+        <location filename="../main_window.py" line="254" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="257" />
+        <location filename="../main_window.py" line="258" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="258" />
+        <location filename="../main_window.py" line="259" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260" />
+        <location filename="../main_window.py" line="261" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="261" />
+        <location filename="../main_window.py" line="262" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263" />
+        <location filename="../main_window.py" line="264" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="269" />
+        <location filename="../main_window.py" line="270" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270" />
+        <location filename="../main_window.py" line="271" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272" />
+        <location filename="../main_window.py" line="273" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="274" />
+        <location filename="../main_window.py" line="275" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="278" />
         <source>Mark item done, go to the next not done</source>
         <translation>アイテムを完了にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280" />
+        <location filename="../main_window.py" line="281" />
         <source>Mark item verified empty, go to the next not done</source>
         <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="283" />
         <source>Clear the item's mark</source>
         <translation>アイテムの印を消す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="284" />
+        <location filename="../main_window.py" line="285" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="285" />
+        <location filename="../main_window.py" line="286" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="287" />
+        <location filename="../main_window.py" line="288" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290" />
+        <location filename="../main_window.py" line="291" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="292" />
+        <location filename="../main_window.py" line="293" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="295" />
+        <location filename="../main_window.py" line="296" />
         <source>Pin a review comment</source>
         <translation>レビューコメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307" />
+        <location filename="../main_window.py" line="298" />
+        <source>History of this batch…</source>
+        <translation>このバッチの履歴…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="310" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="332" />
+        <location filename="../main_window.py" line="335" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="392" />
+        <location filename="../main_window.py" line="395" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="421" />
+        <location filename="../main_window.py" line="432" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="430" />
+        <location filename="../main_window.py" line="441" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="455" />
+        <location filename="../main_window.py" line="466" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="460" />
+        <location filename="../main_window.py" line="471" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="475" />
+        <location filename="../main_window.py" line="486" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="521" />
+        <location filename="../main_window.py" line="532" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="538" />
+        <location filename="../main_window.py" line="405" />
+        <location filename="../main_window.py" line="549" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="553" />
+        <location filename="../main_window.py" line="564" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="558" />
+        <location filename="../main_window.py" line="569" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="559" />
+        <location filename="../main_window.py" line="570" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="568" />
+        <location filename="../main_window.py" line="579" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="578" />
+        <location filename="../main_window.py" line="589" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="580" />
+        <location filename="../main_window.py" line="591" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="581" />
+        <location filename="../main_window.py" line="592" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="584" />
+        <location filename="../main_window.py" line="595" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="584" />
+        <location filename="../main_window.py" line="595" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="590" />
+        <location filename="../main_window.py" line="601" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="591" />
+        <location filename="../main_window.py" line="602" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="603" />
+        <location filename="../main_window.py" line="614" />
         <source>This image cannot be shown:
 %s
 
@@ -840,62 +1209,72 @@ D キーで次のアイテムへ進めます。</translation>
         <translation>コメント数</translation>
     </message>
     <message>
-        <location filename="../review.py" line="108" />
+        <location filename="../review.py" line="109" />
+        <source>Changes since the last submission</source>
+        <translation>前回の提出からの変更</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="112" />
         <source>Review comments</source>
         <translation>レビューコメント</translation>
     </message>
     <message>
-        <location filename="../review.py" line="110" />
+        <location filename="../review.py" line="114" />
         <source>Pin a comment</source>
         <translation>コメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../review.py" line="112" />
+        <location filename="../review.py" line="116" />
         <source>Then click a shape or a spot (Ctrl+Shift+M)</source>
         <translation>続けて図形か場所をクリック (Ctrl+Shift+M)</translation>
     </message>
     <message>
-        <location filename="../review.py" line="113" />
+        <location filename="../review.py" line="117" />
         <source>Resolve</source>
         <translation>解決済みにする</translation>
     </message>
     <message>
-        <location filename="../review.py" line="174" />
+        <location filename="../review.py" line="180" />
         <source>shape #%d</source>
         <translation>図形 #%d</translation>
     </message>
     <message>
-        <location filename="../review.py" line="175" />
+        <location filename="../review.py" line="181" />
         <source>a spot</source>
         <translation>場所</translation>
     </message>
     <message>
-        <location filename="../review.py" line="177" />
+        <location filename="../review.py" line="183" />
         <source>item %d, %s — %s</source>
         <translation>アイテム %d、%s — %s</translation>
     </message>
     <message>
-        <location filename="../review.py" line="183" />
+        <location filename="../review.py" line="189" />
         <source>%d open, %d resolved</source>
         <translation>未解決 %d 件、解決済み %d 件</translation>
     </message>
     <message>
-        <location filename="../review.py" line="214" />
+        <location filename="../review.py" line="220" />
+        <source>Since the last submission: %d item(s) changed; here %d added (green), %d changed (blue), %d deleted</source>
+        <translation>前回の提出から %d アイテムに変更: ここでは追加 %d（緑）、変更 %d（青）、削除 %d</translation>
+    </message>
+    <message>
+        <location filename="../review.py" line="238" />
         <source>Comments are pinned by the reviewer of a submitted batch, or by a lead</source>
         <translation>コメントは提出済みバッチのレビュアーかリーダーがピン留めします</translation>
     </message>
     <message>
-        <location filename="../review.py" line="219" />
+        <location filename="../review.py" line="243" />
         <source>Click the shape or the spot the comment is about (Esc cancels)</source>
         <translation>コメントの対象の図形か場所をクリック（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../review.py" line="245" />
+        <location filename="../review.py" line="269" />
         <source>Comment</source>
         <translation>コメント</translation>
     </message>
     <message>
-        <location filename="../review.py" line="246" />
+        <location filename="../review.py" line="270" />
         <source>What should be fixed here?</source>
         <translation>ここで何を直すべきですか？</translation>
     </message>
