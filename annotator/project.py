@@ -89,6 +89,8 @@ class Project:
         self.user = user
         #: Seconds since the epoch; tests replace it with a fake clock.
         self.clock = clock
+        #: Correct mode: a reviewer may change the shapes of the batch under review.
+        self.correcting = False
         self.stack = CommandStack(store, user.name, guard=self._check_edit)
 
     def _check_edit(self, command: Command) -> None:
@@ -96,7 +98,7 @@ class Project:
         # may have changed a role or a batch state since the project opened.
         user = self.store.get_user(self.user.name) or self.user
         for item_id in sorted(command.item_ids()):
-            check_edit(self.store.batch_for_item(item_id), user)
+            check_edit(self.store.batch_for_item(item_id), user, self.correcting)
 
     # -- opening -------------------------------------------------------------
 
@@ -490,7 +492,15 @@ class Project:
     # -- figures ------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """``annotator stats --json``: counts plus the QA figures of the lead dashboard."""
+        """``annotator stats --json``: counts plus the QA figures of the lead dashboard.
+
+        ``people[user]``: ``items`` they marked done or verified empty,
+        ``shapes`` they authored, ``active_seconds``, ``first_pass_acceptance``
+        (share of their batches whose first submission was accepted; None
+        before any decision) and throughput per active hour.
+        ``batches_by_state`` lists every state, rejected included, with
+        batches, items and items done; ``batch_progress`` the same per batch.
+        """
         with self.store.snapshot():
             base = self.store.stats()
             batches = self.store.list_batches()
@@ -498,6 +508,7 @@ class Project:
             history = self.store.all_history()
             reasons = self.store.reject_reasons()
             seconds = self.store.active_seconds_by_user()
+            batch_seconds = self.store.active_seconds_by_batch()
             shapes = self.store.shapes_by_author()
             items_done = self.store.items_done_by()
         by_state: dict[str, dict[str, int]] = {
@@ -510,7 +521,9 @@ class Project:
             row["done"] += done.get(int(b.id or 0), 0)
             progress.append({"id": b.id, "name": b.name, "state": b.state.value,
                              "assignee": b.assignee, "items": b.items,
-                             "done": done.get(int(b.id or 0), 0)})
+                             "done": done.get(int(b.id or 0), 0),
+                             "active_seconds": round(batch_seconds.get(int(b.id or 0), 0.0),
+                                                     3)})
         first_pass = _first_pass(history)
         names = sorted(set(seconds) | set(shapes) | set(items_done) | set(first_pass))
         people: dict[str, dict[str, Any]] = {}

@@ -833,6 +833,10 @@ class SqlStore:
         return {r[0]: float(r[1]) for r in self._all(
             "SELECT user_name, SUM(seconds) FROM activity_totals GROUP BY user_name")}
 
+    def active_seconds_by_batch(self) -> dict[int, float]:
+        return {int(r[0]): float(r[1]) for r in self._all(
+            "SELECT batch_id, SUM(seconds) FROM activity_totals GROUP BY batch_id")}
+
     def shapes_by_author(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._all(
             "SELECT author, COUNT(*) FROM annotations GROUP BY author")}

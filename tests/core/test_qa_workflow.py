@@ -258,6 +258,7 @@ def test_stats_figures(team) -> None:
     assert stats["shapes_per_class"] == {"car": 2, "truck": 0, "lane_line": 0, "sign": 0}
     assert stats["throughput"]["ann"]["items_per_active_hour"] == 60.0
     assert stats["batch_progress"][0]["done"] == 3
+    assert stats["batch_progress"][0]["active_seconds"] == 180.0
 
 
 def test_first_pass_acceptance_and_rejected_progress(project: Project) -> None:
