@@ -155,25 +155,32 @@ def transition(
     return dataclasses.replace(batch, **changes), entry  # type: ignore[arg-type]
 
 
-def can_edit(batch: Batch | None, user: User) -> bool:
+def can_edit(batch: Batch | None, user: User, correcting: bool = False) -> bool:
     """Whether ``user`` may change annotations of an item in ``batch``.
 
-    Leads may always; otherwise only the assignee, and only while the batch
-    is in progress.  Items in no batch belong to the lead's preparation work.
+    Leads may always; otherwise the assignee while the batch is in progress,
+    or, in correct mode (``correcting``), the batch's reviewer while it is
+    submitted: the review canvas is read-only until the reviewer says they
+    are correcting, and their edits are then recorded as theirs.  Items in
+    no batch belong to the lead's preparation work.
     """
     if user.role is Role.LEAD:
         return True
-    return (
-        batch is not None
-        and batch.state is BatchState.IN_PROGRESS
-        and batch.assignee == user.name
-    )
+    if batch is None:
+        return False
+    if correcting and user.role is Role.REVIEWER:
+        return batch.state is BatchState.SUBMITTED and batch.reviewer in (None, user.name)
+    return batch.state is BatchState.IN_PROGRESS and batch.assignee == user.name
 
 
-def check_edit(batch: Batch | None, user: User) -> None:
+def check_edit(batch: Batch | None, user: User, correcting: bool = False) -> None:
     """Raise :class:`PermissionDenied` unless :func:`can_edit`."""
-    if can_edit(batch, user):
+    if can_edit(batch, user, correcting):
         return
+    if batch is not None and user.role is Role.REVIEWER and \
+            batch.state is BatchState.SUBMITTED and batch.reviewer in (None, user.name):
+        raise PermissionDenied(f"{user.name} reviews batch {batch.name!r} read-only: switch "
+                               "on correct mode to change its shapes")
     if batch is None:
         raise PermissionDenied(f"{user.name} may not edit an item outside any batch: ask a lead")
     if batch.assignee != user.name:

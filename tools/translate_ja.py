@@ -15,6 +15,11 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Correct mode (reviewers: edit the batch under review)':
+        '修正モード（レビュアー: レビュー中のバッチを編集）',
+    'Correct mode: your edits to this batch are recorded as yours':
+        '修正モード: このバッチへの編集はあなたの編集として記録されます',
+    'Review is read-only again': 'レビューは再び読み取り専用です',
     'History of this batch…': 'このバッチの履歴…',
     'History of batch %s': 'バッチ %s の履歴',
     'When': '日時',

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from annotator.commands import set_geometry
 from annotator.errors import AnnotatorError
-from annotator.model import Item
+from annotator.model import Item, Role
 from annotator.project import Project
 from annotator.ui.adapter import ProjectAdapter
 from annotator.ui.bev_layer import BevLayer
@@ -297,6 +297,13 @@ class MainWindow(QMainWindow):
                      self.review.start_pin, ("Ctrl+Shift+M",), batch_menu)
         self._action("action_batch_history", self.tr("History of this batch…"),
                      self.show_history, ("Ctrl+H",), batch_menu)
+        self.correct_action = self._action(
+            "action_correct_mode", self.tr("Correct mode (reviewers: edit the batch under "
+                                           "review)"),
+            lambda: self.set_correcting(self.correct_action.isChecked()), ("Ctrl+Shift+K",),
+            batch_menu)
+        self.correct_action.setCheckable(True)
+        self.correct_action.setEnabled(self.project.user.role is Role.REVIEWER)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Let text and number inputs keep the plain keys that are canvas shortcuts.
@@ -397,6 +404,14 @@ class MainWindow(QMainWindow):
             self._update_status()
         else:
             self.open_item(following)
+
+    def set_correcting(self, on: bool) -> None:
+        """Correct mode: the reviewer's edits of a submitted batch are allowed and theirs."""
+        self.project.correcting = on
+        self.correct_action.setChecked(on)
+        self.statusBar().showMessage(
+            self.tr("Correct mode: your edits to this batch are recorded as yours") if on
+            else self.tr("Review is read-only again"), 8000)
 
     def show_history(self) -> None:
         batch = (self.project.store.batch_for_item(int(self.item.id or 0))

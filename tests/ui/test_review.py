@@ -195,3 +195,24 @@ def test_history_lists_transitions_and_comments_read_only(
     assert "fix the mirror" in table.item(table.rowCount() - 1, 3).text()
     assert table.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
     dialog.close()
+
+
+def test_correct_mode_lets_the_reviewer_move_a_shape(
+        qtbot, open_ui: Callable[..., QMainWindow], submitted: Setup) -> None:
+    from tests.ui.helpers import drag
+
+    first = submitted.batch_items[0]
+    window = open_ui(submitted.folder, user="rev")
+    window.open_item(first)
+    settle()
+    window.canvas.fit()
+    settle()
+    (box,) = window.project.store.annotations_for_item(first)
+    drag(qtbot, window, (100, 80), (120, 80))
+    assert window.project.store.get_annotation(int(box.id)).same_content(box)   # read-only
+    assert "correct mode" in window.statusBar().currentMessage()
+    qtbot.keyClick(window.canvas, "k", CTRL_SHIFT)
+    assert window.correct_action.isChecked() and window.project.correcting
+    drag(qtbot, window, (100, 80), (120, 80))
+    moved = window.project.store.get_annotation(int(box.id))
+    assert abs(moved.geometry.corners[0][0] - 60) < 1.5
