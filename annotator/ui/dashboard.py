@@ -158,7 +158,7 @@ class Dashboard(QDialog):
         self.summary_label.setObjectName("progressSummary")
         self.summary_label.setWordWrap(True)
         self.progress_table = _table([self.tr("Batch"), self.tr("State"), self.tr("Assignee"),
-                                      self.tr("Items done")])
+                                      self.tr("Active hours"), self.tr("Items done")])
         layout = QVBoxLayout(page)
         layout.addWidget(QLabel(self.tr("Items by batch state (solid: done)")))
         layout.addWidget(self.state_chart)
@@ -317,11 +317,13 @@ class Dashboard(QDialog):
             state_cell.setForeground(STATE_COLOURS[BatchState(batch["state"])].darker(120))
             table.setItem(row, 1, state_cell)
             table.setItem(row, 2, _cell(batch["assignee"] or DASH))
+            seconds = batch.get("active_seconds")
+            table.setItem(row, 3, _cell(DASH if seconds is None else _number(seconds / 3600)))
             bar = QProgressBar()
             bar.setRange(0, max(int(batch["items"]), 1))
             bar.setValue(int(batch["done"]))
             bar.setFormat(f"{batch['done']} / {batch['items']}")
-            table.setCellWidget(row, 3, bar)
+            table.setCellWidget(row, 4, bar)
 
     def _fill_people(self) -> None:
         people: dict[str, dict[str, Any]] = self.stats["people"]
