@@ -15,6 +15,17 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Accept this batch': 'このバッチを承認',
+    'Reject this batch (with a summary)…': 'このバッチを差し戻す（要約付き）…',
+    'Reopen this batch…': 'このバッチを再開…',
+    'Reject batch %s': 'バッチ %s を差し戻す',
+    'Reopen batch %s': 'バッチ %s を再開',
+    'What should the annotator know? (kept in the history)':
+        'アノテーターへの伝達事項（履歴に残ります）',
+    'A rejection needs a summary for the annotator': '差し戻しにはアノテーター向けの要約が必要です',
+    'Accept batch?': 'バッチを承認しますか？',
+    'Accept batch %s? Its work then counts as delivered.':
+        'バッチ %s を承認しますか？ 作業は納品済みとして扱われます。',
     'Correct mode (reviewers: edit the batch under review)':
         '修正モード（レビュアー: レビュー中のバッチを編集）',
     'Correct mode: your edits to this batch are recorded as yours':

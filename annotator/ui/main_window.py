@@ -60,6 +60,7 @@ from annotator.ui.panels import (
 from annotator.ui.problems import ProblemPanel
 from annotator.ui.review import ReviewPanel
 from annotator.ui.tiles import TileLoader
+from annotator.workflow import transition
 
 __all__ = ["MainWindow"]
 
@@ -283,10 +284,19 @@ class MainWindow(QMainWindow):
         self._action("action_mark_clear", self.tr("Clear the item's mark"),
                      lambda: self.mark_item(None), (), item_menu)
         batch_menu = self.menuBar().addMenu(self.tr("&Batch"))
-        self._action("action_batch_start", self.tr("Start this batch"),
-                     lambda: self._batch("start"), (), batch_menu)
-        self._action("action_batch_submit", self.tr("Submit this batch for review"),
-                     lambda: self._batch("submit"), ("Ctrl+Return",), batch_menu)
+        self.batch_actions = {
+            "start": self._action("action_batch_start", self.tr("Start this batch"),
+                                  lambda: self._batch("start"), (), batch_menu),
+            "submit": self._action("action_batch_submit", self.tr("Submit this batch for review"),
+                                   lambda: self._batch("submit"), ("Ctrl+Return",), batch_menu),
+            "accept": self._action("action_batch_accept", self.tr("Accept this batch"),
+                                   lambda: self._batch("accept"), (), batch_menu),
+            "reject": self._action("action_batch_reject",
+                                   self.tr("Reject this batch (with a summary)…"),
+                                   lambda: self._batch("reject"), (), batch_menu),
+            "reopen": self._action("action_batch_reopen", self.tr("Reopen this batch…"),
+                                   lambda: self._batch("reopen"), (), batch_menu),
+        }
         batch_menu.addSeparator()
         self._action("action_next_problem", self.tr("Next problem"),
                      lambda: self.step_problem(1), ("F8",), batch_menu)
@@ -564,6 +574,23 @@ class MainWindow(QMainWindow):
             self._on_adapter_refused(self.tr("This item is in no batch"))
             return
         acknowledge = False
+        comment = ""
+        if action in ("reject", "reopen"):
+            title = (self.tr("Reject batch %s") if action == "reject"
+                     else self.tr("Reopen batch %s")) % batch.name
+            comment, ok = QInputDialog.getMultiLineText(
+                self, title, self.tr("What should the annotator know? (kept in the history)"))
+            if not ok:
+                return
+            if not comment.strip() and action == "reject":
+                self._on_adapter_refused(self.tr("A rejection needs a summary for the "
+                                                 "annotator"))
+                return
+        if action == "accept":
+            answer = QMessageBox.question(self, self.tr("Accept batch?"), self.tr(
+                "Accept batch %s? Its work then counts as delivered.") % batch.name)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         if action == "submit":
             try:
                 findings = self.project.validate(batch.id)
@@ -588,7 +615,7 @@ class MainWindow(QMainWindow):
                     self.problems_dock.show()
                     return
                 acknowledge = True
-        done = self.adapter.batch_action(int(batch.id or 0), action,
+        done = self.adapter.batch_action(int(batch.id or 0), action, comment.strip(),
                                          acknowledge_warnings=acknowledge)
         if done is not None:
             self.statusBar().showMessage(self.tr("Batch %s is now %s") % (
@@ -596,7 +623,24 @@ class MainWindow(QMainWindow):
 
     # -- status, messages, settings -------------------------------------------------------
 
+    def _update_batch_actions(self) -> None:
+        """Offer the batch moves the workflow rules allow this user now, grey the rest."""
+        batch = (self.project.store.batch_for_item(int(self.item.id or 0))
+                 if self.item is not None else None)
+        user = self.project.store.get_user(self.project.user.name) or self.project.user
+        for action, qaction in self.batch_actions.items():
+            allowed = False
+            if batch is not None:
+                try:
+                    # A stand-in comment: a reject needs one, which the dialog asks for.
+                    transition(batch, action, user, "", "…")
+                    allowed = True
+                except AnnotatorError:
+                    allowed = False
+            qaction.setEnabled(allowed)
+
     def _update_status(self) -> None:
+        self._update_batch_actions()
         if self.item is None:
             return
         model = self.items.model

@@ -216,3 +216,25 @@ def test_correct_mode_lets_the_reviewer_move_a_shape(
     drag(qtbot, window, (100, 80), (120, 80))
     moved = window.project.store.get_annotation(int(box.id))
     assert abs(moved.geometry.corners[0][0] - 60) < 1.5
+
+
+def test_batch_moves_offered_by_the_rules_reject_needs_a_summary(
+        qtbot, open_ui: Callable[..., QMainWindow], submitted: Setup) -> None:
+    window = open_ui(submitted.folder, user="rev")
+    window.open_item(submitted.batch_items[0])
+    settle()
+    offered = {name for name, action in window.batch_actions.items() if action.isEnabled()}
+    assert offered == {"accept", "reject"}
+    answer_dialog("the second car is missing")
+    window.batch_actions["reject"].trigger()
+    settle()
+    batch = window.project.store.get_batch(BATCH)
+    assert batch.state.value == "rejected"
+    assert window.project.store.batch_history(batch.id)[-1].comment == \
+        "the second car is missing"
+    assert {n for n, a in window.batch_actions.items() if a.isEnabled()} == set()
+    window.close()
+    window = open_ui(submitted.folder, user="ann")
+    window.open_item(submitted.batch_items[0])
+    settle()
+    assert {n for n, a in window.batch_actions.items() if a.isEnabled()} == {"start"}
