@@ -339,3 +339,15 @@ def test_a_v2_project_migrates_to_v3_after_a_backup(tmp_path: Path, schema: Labe
         lead.mark_item(1, "verified_empty")
         assert lead.item_statuses("b") == {1: "verified_empty"}
         assert lead.store.get_batch("b").state is BatchState.IN_PROGRESS
+
+
+def test_rules_use_the_role_as_stored_now(team) -> None:
+    """A reviewer demoted by the lead after opening the project is refused at once."""
+    lead, ann, rev = team
+    ann.batch_action("b1", "submit")
+    lead.set_role("rev", Role.ANNOTATOR)
+    with pytest.raises(PermissionDenied, match="only a reviewer or lead"):
+        rev.add_comment("b1", 1, "still reviewing?")
+    assert lead.comments("b1") == []
+    with pytest.raises(StoreError, match="no item with id 42"):
+        ann.mark_item(42, "done")
