@@ -15,6 +15,8 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Lead dashboard…': 'リーダー用ダッシュボード…',
+    "The dashboard is a lead's": 'ダッシュボードはリーダー用です',
     'Accept this batch': 'このバッチを承認',
     'Reject this batch (with a summary)…': 'このバッチを差し戻す（要約付き）…',
     'Reopen this batch…': 'このバッチを再開…',

@@ -48,6 +48,7 @@ from annotator.ui.bev_layer import BevLayer
 from annotator.ui.canvas import CanvasView, Style
 from annotator.ui.cloud_frame import ROTATE_STEP, CloudFrame
 from annotator.ui.cloud_workspace import CloudLoader, CloudPanel, LoadedCloud
+from annotator.ui.dashboard import Dashboard
 from annotator.ui.editor import Editor
 from annotator.ui.history import HistoryDialog
 from annotator.ui.panels import (
@@ -307,6 +308,9 @@ class MainWindow(QMainWindow):
                      self.review.start_pin, ("Ctrl+Shift+M",), batch_menu)
         self._action("action_batch_history", self.tr("History of this batch…"),
                      self.show_history, ("Ctrl+H",), batch_menu)
+        dashboard = self._action("action_dashboard", self.tr("Lead dashboard…"),
+                                 self.show_dashboard, ("Ctrl+Shift+B",), batch_menu)
+        dashboard.setEnabled(self.project.user.role is Role.LEAD)
         self.correct_action = self._action(
             "action_correct_mode", self.tr("Correct mode (reviewers: edit the batch under "
                                            "review)"),
@@ -422,6 +426,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             self.tr("Correct mode: your edits to this batch are recorded as yours") if on
             else self.tr("Review is read-only again"), 8000)
+
+    def show_dashboard(self) -> None:
+        """Progress, people, quality, batches and export: the lead's view of the project."""
+        if self.project.user.role is not Role.LEAD:
+            self._on_adapter_refused(self.tr("The dashboard is a lead's"))
+            return
+        dialog = Dashboard(self.project, self)
+        dialog.finished.connect(lambda _: self._on_adapter_batches_changed())
+        dialog.open()
 
     def show_history(self) -> None:
         batch = (self.project.store.batch_for_item(int(self.item.id or 0))

@@ -238,3 +238,19 @@ def test_batch_moves_offered_by_the_rules_reject_needs_a_summary(
     window.open_item(submitted.batch_items[0])
     settle()
     assert {n for n, a in window.batch_actions.items() if a.isEnabled()} == {"start"}
+
+
+def test_only_a_lead_opens_the_dashboard(qtbot, open_ui: Callable[..., QMainWindow],
+                                         submitted: Setup) -> None:
+    window = open_ui(submitted.folder, user="rev")
+    action = window.findChild(type(window.correct_action), "action_dashboard")
+    assert not action.isEnabled()
+    window.close()
+    window = open_ui(submitted.folder, user="lead")
+    action = window.findChild(type(window.correct_action), "action_dashboard")
+    assert action.isEnabled()
+    action.trigger()
+    settle()
+    dialog = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "leadDashboard")
+    assert dialog.isVisible()
+    dialog.close()
