@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "AnnotatorError",
+    "Cancelled",
     "ConflictError",
     "FormatError",
     "GeometryError",
@@ -63,3 +64,7 @@ class PermissionDenied(WorkflowError):
 
 class FormatError(AnnotatorError):
     """An annotation file cannot be read, or an export cannot be written."""
+
+
+class Cancelled(Exception):
+    """The user cancelled a long job (a read, an export) through its progress callback."""

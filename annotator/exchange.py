@@ -13,13 +13,13 @@ import dataclasses
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from annotator.commands import AddAnnotations, DeleteAnnotations
-from annotator.errors import FormatError
+from annotator.errors import Cancelled, FormatError
 from annotator.formats import (
     ExportItem,
     FormatSpec,
@@ -110,10 +110,15 @@ def _options(spec: FormatSpec, options: Mapping[str, Any] | None) -> dict[str, A
 
 def export(project: Project, format_id: str, out: str | os.PathLike[str], *,
            batch: int | str | None = None, accepted_only: bool = False,
-           copy_media: bool = False, options: Mapping[str, Any] | None = None) -> Delivery:
+           copy_media: bool = False, options: Mapping[str, Any] | None = None,
+           progress: Callable[[int, int], bool | None] | None = None) -> Delivery:
     """Write a deliverable folder (a lead's job): format files, manifest, reports.
 
     ``options`` are the format's settings (``{"calib": path}`` for KITTI).
+    ``progress(done, total)`` is called as the items go by (validation, then
+    writing: ``total`` counts both passes); returning False cancels the
+    export, which raises :class:`~annotator.errors.Cancelled` and leaves no
+    output folder behind.
     """
     require_lead(project.user, "export")
     spec = get_format(format_id)
@@ -121,6 +126,8 @@ def export(project: Project, format_id: str, out: str | os.PathLike[str], *,
     with project.store.snapshot():
         view = dataclasses.replace(export_view(project, batch, accepted_only, spec.media),
                                    options=settings)
+        if progress is not None:
+            view = _watched(view, progress)
         names: dict[int, str] = {}
         items: list[tuple[Item, list[Annotation]]] = []
         for export_item in view.items():
@@ -146,6 +153,28 @@ def export(project: Project, format_id: str, out: str | os.PathLike[str], *,
         selection = {"batch": batch, "accepted_only": accepted_only, "media": copy_media}
         return write_deliverable(view, spec, Path(out), findings=findings, names=names,
                                  selection=selection, copy_media=copy if copy_media else None)
+
+
+def _watched(view: ProjectView, progress: Callable[[int, int], bool | None]) -> ProjectView:
+    """``view`` reporting each item read to ``progress``, which may cancel by returning False.
+
+    The total starts as two passes (validation reads every item once, the
+    writer once more) and grows by one pass whenever a writer starts another.
+    """
+    done = passes = 0
+    source = view.source
+
+    def watched() -> Iterator[ExportItem]:
+        nonlocal done, passes
+        passes += 1
+        total = view.count * max(2, passes)
+        for export_item in source():
+            done += 1
+            if progress(done, total) is False:
+                raise Cancelled("the export was cancelled; nothing was written")
+            yield export_item
+
+    return dataclasses.replace(view, source=watched)
 
 
 class ItemIndex:

@@ -15,6 +15,12 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Cancel export': '書き出しを取り消す',
+    'cancelled; nothing was written': '取り消しました。何も書き出されていません',
+    ('An export writes into a hidden folder and renames it at '
+     'the end: a cancelled or failed one leaves nothing half-written.'):
+        ('書き出しは隠しフォルダーに書き込み、最後に名前を変えま'
+         'す。取り消しや失敗の場合も書きかけのものは残りません。'),
     'Lead dashboard…': 'リーダー用ダッシュボード…',
     "The dashboard is a lead's": 'ダッシュボードはリーダー用です',
     'Accept this batch': 'このバッチを承認',

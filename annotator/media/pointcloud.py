@@ -29,7 +29,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from annotator.errors import MediaError
+from annotator.errors import Cancelled, MediaError
 
 __all__ = ["POINTCLOUD_FORMATS", "Cancelled", "PointCloud", "Progress", "read_pointcloud"]
 
@@ -42,8 +42,6 @@ POINTCLOUD_FORMATS: Final = {".pcd": "pcd", ".ply": "ply", ".las": "las", ".laz"
 Progress = Callable[[int, int], bool | None]
 
 
-class Cancelled(Exception):  # a user's choice, not an error
-    """The user cancelled a long read through its progress callback."""
 
 
 @dataclass(frozen=True, eq=False)

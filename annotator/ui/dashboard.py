@@ -5,11 +5,10 @@ Every figure comes from :meth:`Project.stats` (the same figures as
 workflow rules and the store decide, and a refusal is shown as its one line.
 Rejected batches are drawn and counted like every other state, never hidden.
 
-The export runs on a worker thread with its own connection to the project.
-:func:`annotator.exchange.export` takes no progress callback and cannot be
-stopped part way, so the progress bar is indeterminate, there is no Cancel,
-and the Export button stays disabled until it has finished (it writes into a
-hidden folder and renames it at the end, so nothing half-written is left).
+The export runs on a worker thread with its own connection to the project,
+with a progress bar fed by :func:`annotator.exchange.export`'s ``progress``
+callback and a Cancel button: a cancelled export writes into a hidden folder
+that is removed, so nothing half-written is left.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, Cancelled
 from annotator.exchange import export
 from annotator.formats import available
 from annotator.formats.deliverable import Delivery
@@ -88,18 +87,26 @@ class _ExportThread(QThread):
 
     succeeded = Signal(object)
     failed = Signal(str)
+    progressed = Signal(int, int)
 
     def __init__(self, folder: Path, user: str, format_id: str, out: Path,
                  accepted_only: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder, self.user, self.format_id = folder, user, format_id
         self.out, self.accepted_only = out, accepted_only
+        self.cancelled = False
+
+    def _progress(self, done: int, total: int) -> bool:
+        self.progressed.emit(done, total)
+        return not self.cancelled
 
     def run(self) -> None:
         try:
             with Project.open(self.folder, self.user) as project:
                 delivery = export(project, self.format_id, self.out,
-                                  accepted_only=self.accepted_only)
+                                  accepted_only=self.accepted_only, progress=self._progress)
+        except Cancelled:
+            self.failed.emit(self.tr("cancelled; nothing was written"))
         except AnnotatorError as exc:
             self.failed.emit(str(exc))
         except OSError as exc:
@@ -265,6 +272,10 @@ class Dashboard(QDialog):
         out_row.addWidget(browse)
         self.export_button = QPushButton(self.tr("Export"))
         self.export_button.clicked.connect(self.start_export)
+        self.cancel_button = QPushButton(self.tr("Cancel export"))
+        self.cancel_button.setObjectName("exportCancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_export)
         self.export_progress = QProgressBar()
         self.export_progress.setRange(0, 1)
         self.export_progress.setValue(0)
@@ -272,14 +283,17 @@ class Dashboard(QDialog):
         self.export_result = QLabel()
         self.export_result.setObjectName("exportResult")
         self.export_result.setWordWrap(True)
-        note = QLabel(self.tr("An export cannot be stopped part way; it writes into a hidden "
-                              "folder and leaves nothing half-written."))
+        note = QLabel(self.tr("An export writes into a hidden folder and renames it at the "
+                              "end: a cancelled or failed one leaves nothing half-written."))
         note.setWordWrap(True)
         form = QFormLayout(page)
         form.addRow(self.tr("Format"), self.format_combo)
         form.addRow(self.accepted_only)
         form.addRow(self.tr("Output folder"), out_row)
-        form.addRow(self.export_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
         form.addRow(self.export_progress)
         form.addRow(note)
         form.addRow(self.export_result)
@@ -482,8 +496,10 @@ class Dashboard(QDialog):
         thread.succeeded.connect(self._exported)
         thread.failed.connect(self._export_failed)
         thread.finished.connect(self._export_finished)
+        thread.progressed.connect(self._export_progressed)
         self.export_thread = thread
         self.export_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
         self.export_progress.setRange(0, 0)
         self.export_result.setText(self.tr("Exporting %s to %s…") % (format_id, out))
         thread.start()
@@ -500,11 +516,21 @@ class Dashboard(QDialog):
                 delivery.errors)
         self.export_result.setText(text)
 
+    def _export_progressed(self, done: int, total: int) -> None:
+        self.export_progress.setRange(0, max(total, 1))
+        self.export_progress.setValue(min(done, total))
+
+    def cancel_export(self) -> None:
+        if self.export_thread is not None:
+            self.export_thread.cancelled = True
+            self.cancel_button.setEnabled(False)
+
     def _export_failed(self, message: str) -> None:
         self.export_result.setText(self.tr("Export failed: %s") % message)
 
     def _export_finished(self) -> None:
         self.export_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
         self.export_progress.setRange(0, 1)
         self.export_progress.setValue(1 if self.last_delivery is not None else 0)
         self.export_thread = None
@@ -513,8 +539,9 @@ class Dashboard(QDialog):
         return self.export_thread is not None
 
     def done(self, result: int) -> None:
-        # An export cannot be stopped: let it finish before the dialog goes away.
+        # Closing the dialog cancels a running export and waits for it to clean up.
         if self.export_thread is not None:
+            self.export_thread.cancelled = True
             self.export_thread.wait()
         super().done(result)
 

@@ -266,3 +266,17 @@ def test_batches_by_folder_make_one_batch_per_folder(qtbot, setup: Setup) -> Non
         assert dialog.error_box is None
         made = {b.name: b.items for b in dialog.project.store.list_batches()}
         assert made == {BATCH: 4, "site-s4": 1, "site-more": 2}
+
+
+def test_cancelled_export_leaves_nothing(qtbot, dashboard: Dashboard, tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    dashboard.out_edit.setText(str(out))
+    dashboard.start_export()
+    assert dashboard.cancel_button.isEnabled()
+    # The worker is still opening its own connection to the project: this comes first.
+    qtbot.mouseClick(dashboard.cancel_button, LEFT)
+    qtbot.waitUntil(lambda: not dashboard.exporting(), timeout=20_000)
+    assert dashboard.export_result.text() == "Export failed: cancelled; nothing was written"
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+    assert not dashboard.cancel_button.isEnabled() and dashboard.export_button.isEnabled()

@@ -105,335 +105,344 @@
 <context>
     <name>Dashboard</name>
     <message>
-        <location filename="../dashboard.py" line="117" />
-        <location filename="../dashboard.py" line="460" />
+        <location filename="../dashboard.py" line="124" />
+        <location filename="../dashboard.py" line="474" />
         <source>Lead dashboard</source>
         <translation>リーダー用ダッシュボード</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="124" />
+        <location filename="../dashboard.py" line="131" />
         <source>Progress</source>
         <translation>進捗</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="125" />
+        <location filename="../dashboard.py" line="132" />
         <source>People</source>
         <translation>メンバー</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="126" />
+        <location filename="../dashboard.py" line="133" />
         <source>Quality</source>
         <translation>品質</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="127" />
+        <location filename="../dashboard.py" line="134" />
         <source>Batches</source>
         <translation>バッチ</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="128" />
-        <location filename="../dashboard.py" line="266" />
+        <location filename="../dashboard.py" line="135" />
+        <location filename="../dashboard.py" line="273" />
         <source>Export</source>
         <translation>エクスポート</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="130" />
+        <location filename="../dashboard.py" line="137" />
         <source>Refresh</source>
         <translation>更新</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="144" />
+        <location filename="../dashboard.py" line="151" />
         <source>open</source>
         <translation>未着手</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="145" />
+        <location filename="../dashboard.py" line="152" />
         <source>in progress</source>
         <translation>作業中</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="146" />
+        <location filename="../dashboard.py" line="153" />
         <source>submitted</source>
         <translation>提出済み</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="147" />
+        <location filename="../dashboard.py" line="154" />
         <source>accepted</source>
         <translation>承認済み</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="148" />
+        <location filename="../dashboard.py" line="155" />
         <source>rejected</source>
         <translation>差し戻し</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="160" />
-        <location filename="../dashboard.py" line="221" />
+        <location filename="../dashboard.py" line="167" />
+        <location filename="../dashboard.py" line="228" />
         <source>Batch</source>
         <translation>バッチ</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="160" />
-        <location filename="../dashboard.py" line="221" />
+        <location filename="../dashboard.py" line="167" />
+        <location filename="../dashboard.py" line="228" />
         <source>State</source>
         <translation>状態</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="160" />
-        <location filename="../dashboard.py" line="221" />
+        <location filename="../dashboard.py" line="167" />
+        <location filename="../dashboard.py" line="228" />
         <source>Assignee</source>
         <translation>担当者</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="161" />
+        <location filename="../dashboard.py" line="168" />
         <source>Items done</source>
         <translation>完了アイテム</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="163" />
+        <location filename="../dashboard.py" line="170" />
         <source>Items by batch state (solid: done)</source>
         <translation>バッチ状態別のアイテム数（濃い部分: 完了）</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="172" />
+        <location filename="../dashboard.py" line="179" />
         <source>Person</source>
         <translation>担当者</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="172" />
-        <location filename="../dashboard.py" line="222" />
+        <location filename="../dashboard.py" line="179" />
+        <location filename="../dashboard.py" line="229" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="172" />
+        <location filename="../dashboard.py" line="179" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="161" />
-        <location filename="../dashboard.py" line="172" />
+        <location filename="../dashboard.py" line="168" />
+        <location filename="../dashboard.py" line="179" />
         <source>Active hours</source>
         <translation>作業時間 (h)</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="173" />
+        <location filename="../dashboard.py" line="180" />
         <source>Items/h</source>
         <translation>アイテム/時</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="173" />
+        <location filename="../dashboard.py" line="180" />
         <source>Shapes/h</source>
         <translation>図形/時</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="173" />
+        <location filename="../dashboard.py" line="180" />
         <source>First-pass acceptance</source>
         <translation>初回承認率</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="177" />
+        <location filename="../dashboard.py" line="184" />
         <source>Shapes per active hour</source>
         <translation>作業 1 時間あたりの図形数</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="186" />
+        <location filename="../dashboard.py" line="193" />
         <source>Rejection reasons</source>
         <translation>差し戻しの理由</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="188" />
+        <location filename="../dashboard.py" line="195" />
         <source>Shapes per class</source>
         <translation>クラス別の図形数</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="194" />
+        <location filename="../dashboard.py" line="201" />
         <source>Create batches from unbatched items</source>
         <translation>バッチ未割り当てのアイテムからバッチを作成</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="198" />
+        <location filename="../dashboard.py" line="205" />
         <source>By size</source>
         <translation>件数ごと</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="199" />
+        <location filename="../dashboard.py" line="206" />
         <source>By folder</source>
         <translation>フォルダーごと</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="200" />
+        <location filename="../dashboard.py" line="207" />
         <source>Random sample</source>
         <translation>ランダム抽出</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="209" />
+        <location filename="../dashboard.py" line="216" />
         <source>Create</source>
         <translation>作成</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="214" />
+        <location filename="../dashboard.py" line="221" />
         <source>Name</source>
         <translation>名前</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="215" />
+        <location filename="../dashboard.py" line="222" />
         <source>Cut</source>
         <translation>分け方</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="216" />
+        <location filename="../dashboard.py" line="223" />
         <source>Items per batch</source>
         <translation>1 バッチのアイテム数</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="217" />
+        <location filename="../dashboard.py" line="224" />
         <source>Sample size</source>
         <translation>抽出数</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="218" />
+        <location filename="../dashboard.py" line="225" />
         <source>Seed</source>
         <translation>シード</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="222" />
-        <location filename="../dashboard.py" line="237" />
+        <location filename="../dashboard.py" line="229" />
+        <location filename="../dashboard.py" line="244" />
         <source>Reviewer</source>
         <translation>レビュアー</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="224" />
+        <location filename="../dashboard.py" line="231" />
         <source>Selected batch</source>
         <translation>選択中のバッチ</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="229" />
+        <location filename="../dashboard.py" line="236" />
         <source>Assign</source>
         <translation>割り当て</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="232" />
+        <location filename="../dashboard.py" line="239" />
         <source>Why it is reopened</source>
         <translation>再開の理由</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="233" />
+        <location filename="../dashboard.py" line="240" />
         <source>Reopen</source>
         <translation>再開</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="236" />
+        <location filename="../dashboard.py" line="243" />
         <source>Annotator</source>
         <translation>アノテーター</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="239" />
+        <location filename="../dashboard.py" line="246" />
         <source>Comment</source>
         <translation>コメント</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="257" />
+        <location filename="../dashboard.py" line="264" />
         <source>Accepted batches only</source>
         <translation>承認済みバッチのみ</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="260" />
+        <location filename="../dashboard.py" line="267" />
         <source>A new or empty folder</source>
         <translation>新しいフォルダーか空のフォルダー</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="261" />
+        <location filename="../dashboard.py" line="268" />
         <source>Choose…</source>
         <translation>選択…</translation>
     </message>
     <message>
         <location filename="../dashboard.py" line="275" />
+        <source>Cancel export</source>
+        <translation>書き出しを取り消す</translation>
+    </message>
+    <message>
+        <location filename="../dashboard.py" line="286" />
+        <source>An export writes into a hidden folder and renames it at the end: a cancelled or failed one leaves nothing half-written.</source>
+        <translation>書き出しは隠しフォルダーに書き込み、最後に名前を変えます。取り消しや失敗の場合も書きかけのものは残りません。</translation>
+    </message>
+    <message>
         <source>An export cannot be stopped part way; it writes into a hidden folder and leaves nothing half-written.</source>
         <translation>エクスポートは途中で止められません。隠しフォルダーに書き出すため、書きかけのファイルは残りません。</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="279" />
+        <location filename="../dashboard.py" line="290" />
         <source>Format</source>
         <translation>形式</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="281" />
+        <location filename="../dashboard.py" line="292" />
         <source>Output folder</source>
         <translation>出力フォルダー</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="304" />
+        <location filename="../dashboard.py" line="318" />
         <source>%d batch(es), %d of %d item(s) done</source>
         <translation>%d バッチ、%d / %d アイテム完了</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="310" />
+        <location filename="../dashboard.py" line="324" />
         <source>Batches by state: %s</source>
         <translation>状態別のバッチ数: %s</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="336" />
+        <location filename="../dashboard.py" line="350" />
         <source>(no name)</source>
         <translation>（名前なし）</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="346" />
+        <location filename="../dashboard.py" line="360" />
         <source>No active time recorded yet</source>
         <translation>作業時間はまだ記録されていません</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="352" />
+        <location filename="../dashboard.py" line="366" />
         <source>(no comment)</source>
         <translation>（コメントなし）</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="356" />
+        <location filename="../dashboard.py" line="370" />
         <source>No batch has been rejected</source>
         <translation>差し戻されたバッチはありません</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="360" />
+        <location filename="../dashboard.py" line="374" />
         <source>No classes in the schema</source>
         <translation>スキーマにクラスがありません</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="388" />
+        <location filename="../dashboard.py" line="402" />
         <source>%d item(s) in no batch</source>
         <translation>バッチ未割り当てのアイテム: %d 件</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="469" />
+        <location filename="../dashboard.py" line="483" />
         <source>Export into</source>
         <translation>エクスポート先</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="477" />
+        <location filename="../dashboard.py" line="491" />
         <source>Choose an output folder first</source>
         <translation>先に出力フォルダーを選んでください</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="488" />
+        <location filename="../dashboard.py" line="504" />
         <source>Exporting %s to %s…</source>
         <translation>%s 形式で %s にエクスポート中…</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="494" />
+        <location filename="../dashboard.py" line="510" />
         <source>Wrote %d annotation(s) on %d item(s) to %s</source>
         <translation>%d 件のアノテーション（%d アイテム）を %s に書き出しました</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="497" />
+        <location filename="../dashboard.py" line="513" />
         <source>%d skipped (see report.json)</source>
         <translation>%d 件を省略（report.json を参照）</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="499" />
+        <location filename="../dashboard.py" line="515" />
         <source>%d validation error(s) (see validation.html)</source>
         <translation>検証エラー %d 件（validation.html を参照）</translation>
     </message>
     <message>
-        <location filename="../dashboard.py" line="504" />
+        <location filename="../dashboard.py" line="529" />
         <source>Export failed: %s</source>
         <translation>エクスポートに失敗しました: %s</translation>
     </message>
@@ -1348,6 +1357,14 @@ D キーで次のアイテムへ進めます。</translation>
         <location filename="../review.py" line="270" />
         <source>What should be fixed here?</source>
         <translation>ここで何を直すべきですか？</translation>
+    </message>
+</context>
+<context>
+    <name>_ExportThread</name>
+    <message>
+        <location filename="../dashboard.py" line="109" />
+        <source>cancelled; nothing was written</source>
+        <translation>取り消しました。何も書き出されていません</translation>
     </message>
 </context>
 <context>
