@@ -17,7 +17,7 @@ import numpy as np
 
 from annotator.commands import AddAnnotations
 from annotator.errors import ProjectError
-from annotator.model import Annotation, Box, Point, Polygon, Polyline
+from annotator.model import Annotation, Box, Point, Polygon, Polyline, Role
 from annotator.project import Project, current_user_name
 from annotator.schema import load_schema
 from annotator.store import DB_FILE
@@ -89,6 +89,12 @@ def build_demo(folder: Path, user: str | None = None, fresh: bool = False) -> tu
         for path in [*images, *clouds]:
             shutil.copy2(path, media / path.name)
         with Project.create(folder, schema, name) as project:
+            # Two more people, so the review loop can be tried by three: the lead
+            # (who built the demo) assigns a batch to aiko with ren reviewing, then
+            # `annotator --user aiko FOLDER` and `annotator --user ren FOLDER`.
+            for person, role in (("aiko", Role.ANNOTATOR), ("ren", Role.REVIEWER)):
+                if person != name:
+                    project.set_role(person, role)
             project.import_media([media / p.name for p in images])
             image_ids = project.unbatched_item_ids()
             project.import_media([media / p.name for p in clouds])
