@@ -15,6 +15,7 @@ from pathlib import Path
 TS = Path(__file__).resolve().parents[1] / "annotator" / "ui" / "translations" / "annotator_ja.ts"
 
 JA = {
+    'Read-only here: %s': 'ここは読み取り専用です: %s',
     'Cancel export': '書き出しを取り消す',
     'cancelled; nothing was written': '取り消しました。何も書き出されていません',
     ('An export writes into a hidden folder and renames it at '

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from annotator.commands import set_geometry
 from annotator.errors import AnnotatorError
-from annotator.model import Item, Role
+from annotator.model import Batch, Item, Role, User
 from annotator.project import Project
 from annotator.ui.adapter import ProjectAdapter
 from annotator.ui.bev_layer import BevLayer
@@ -61,7 +61,7 @@ from annotator.ui.panels import (
 from annotator.ui.problems import ProblemPanel
 from annotator.ui.review import ReviewPanel
 from annotator.ui.tiles import TileLoader
-from annotator.workflow import transition
+from annotator.workflow import can_edit, check_edit, transition
 
 __all__ = ["MainWindow"]
 
@@ -423,6 +423,7 @@ class MainWindow(QMainWindow):
         """Correct mode: the reviewer's edits of a submitted batch are allowed and theirs."""
         self.project.correcting = on
         self.correct_action.setChecked(on)
+        self._update_edit_tools()
         self.statusBar().showMessage(
             self.tr("Correct mode: your edits to this batch are recorded as yours") if on
             else self.tr("Review is read-only again"), 8000)
@@ -652,8 +653,30 @@ class MainWindow(QMainWindow):
                     allowed = False
             qaction.setEnabled(allowed)
 
+    def _update_edit_tools(self) -> None:
+        """Drawing tools only where this user may edit (the store refuses the rest anyway)."""
+        batch = (self.project.store.batch_for_item(int(self.item.id or 0))
+                 if self.item is not None else None)
+        user = self.project.store.get_user(self.project.user.name) or self.project.user
+        editable = self.item is not None and can_edit(batch, user, self.project.correcting)
+        for name, action in self.tool_actions.items():
+            if name != "select":
+                action.setEnabled(editable)
+        if not editable and self.editor.tool.name != "select":
+            self.editor.set_tool("select")
+        self.canvas.setToolTip("" if editable else self.tr(
+            "Read-only here: %s") % self._why_read_only(batch, user))
+
+    def _why_read_only(self, batch: Batch | None, user: User) -> str:
+        try:
+            check_edit(batch, user, self.project.correcting)
+        except AnnotatorError as exc:
+            return str(exc)
+        return ""
+
     def _update_status(self) -> None:
         self._update_batch_actions()
+        self._update_edit_tools()
         if self.item is None:
             return
         model = self.items.model

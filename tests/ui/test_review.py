@@ -208,11 +208,14 @@ def test_correct_mode_lets_the_reviewer_move_a_shape(
     window.canvas.fit()
     settle()
     (box,) = window.project.store.annotations_for_item(first)
+    assert not window.tool_actions["box"].isEnabled()              # read-only review
+    assert "correct mode" in window.canvas.toolTip()
     drag(qtbot, window, (100, 80), (120, 80))
     assert window.project.store.get_annotation(int(box.id)).same_content(box)   # read-only
     assert "correct mode" in window.statusBar().currentMessage()
     qtbot.keyClick(window.canvas, "k", CTRL_SHIFT)
     assert window.correct_action.isChecked() and window.project.correcting
+    assert window.tool_actions["box"].isEnabled() and window.canvas.toolTip() == ""
     drag(qtbot, window, (100, 80), (120, 80))
     moved = window.project.store.get_annotation(int(box.id))
     assert abs(moved.geometry.corners[0][0] - 60) < 1.5

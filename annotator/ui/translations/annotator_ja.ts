@@ -730,13 +730,13 @@
     </message>
     <message>
         <location filename="../main_window.py" line="182" />
-        <location filename="../main_window.py" line="673" />
+        <location filename="../main_window.py" line="696" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
         <location filename="../main_window.py" line="184" />
-        <location filename="../main_window.py" line="674" />
+        <location filename="../main_window.py" line="697" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
@@ -1021,143 +1021,148 @@
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="427" />
+        <location filename="../main_window.py" line="428" />
         <source>Correct mode: your edits to this batch are recorded as yours</source>
         <translation>修正モード: このバッチへの編集はあなたの編集として記録されます</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428" />
+        <location filename="../main_window.py" line="429" />
         <source>Review is read-only again</source>
         <translation>レビューは再び読み取り専用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="433" />
+        <location filename="../main_window.py" line="434" />
         <source>The dashboard is a lead's</source>
         <translation>ダッシュボードはリーダー用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="470" />
+        <location filename="../main_window.py" line="471" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="479" />
+        <location filename="../main_window.py" line="480" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="504" />
+        <location filename="../main_window.py" line="505" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="509" />
+        <location filename="../main_window.py" line="510" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="524" />
+        <location filename="../main_window.py" line="525" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="570" />
+        <location filename="../main_window.py" line="571" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="443" />
-        <location filename="../main_window.py" line="587" />
+        <location filename="../main_window.py" line="444" />
+        <location filename="../main_window.py" line="588" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="592" />
+        <location filename="../main_window.py" line="593" />
         <source>Reject batch %s</source>
         <translation>バッチ %s を差し戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="593" />
+        <location filename="../main_window.py" line="594" />
         <source>Reopen batch %s</source>
         <translation>バッチ %s を再開</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="595" />
+        <location filename="../main_window.py" line="596" />
         <source>What should the annotator know? (kept in the history)</source>
         <translation>アノテーターへの伝達事項（履歴に残ります）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="599" />
+        <location filename="../main_window.py" line="600" />
         <source>A rejection needs a summary for the annotator</source>
         <translation>差し戻しにはアノテーター向けの要約が必要です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="603" />
+        <location filename="../main_window.py" line="604" />
         <source>Accept batch?</source>
         <translation>バッチを承認しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="604" />
+        <location filename="../main_window.py" line="605" />
         <source>Accept batch %s? Its work then counts as delivered.</source>
         <translation>バッチ %s を承認しますか？ 作業は納品済みとして扱われます。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="619" />
+        <location filename="../main_window.py" line="620" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="624" />
+        <location filename="../main_window.py" line="625" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="625" />
+        <location filename="../main_window.py" line="626" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="634" />
+        <location filename="../main_window.py" line="635" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="661" />
+        <location filename="../main_window.py" line="668" />
+        <source>Read-only here: %s</source>
+        <translation>ここは読み取り専用です: %s</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="684" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="663" />
+        <location filename="../main_window.py" line="686" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="664" />
+        <location filename="../main_window.py" line="687" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="667" />
+        <location filename="../main_window.py" line="690" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="667" />
+        <location filename="../main_window.py" line="690" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="673" />
+        <location filename="../main_window.py" line="696" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="674" />
+        <location filename="../main_window.py" line="697" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="686" />
+        <location filename="../main_window.py" line="709" />
         <source>This image cannot be shown:
 %s
 
