@@ -738,6 +738,16 @@ class SqlStore:
             "ON s.item_id = bi.item_id WHERE bi.batch_id = ? ORDER BY bi.item_id", (batch_id,))
         return {int(r[0]): r[1] for r in rows}
 
+    def item_marks(self, item_ids: Sequence[int]) -> dict[int, str]:
+        """The marked items among ``item_ids`` with their status (unmarked ones are left out)."""
+        found: dict[int, str] = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start:start + 500])
+            marks = ", ".join("?" * len(chunk))
+            found.update((int(r[0]), str(r[1])) for r in self._all(
+                f"SELECT item_id, status FROM item_status WHERE item_id IN ({marks})", chunk))
+        return found
+
     def done_counts(self) -> dict[int, int]:
         """Batch id -> items marked done or verified empty."""
         return {int(r[0]): int(r[1]) for r in self._all(

@@ -294,6 +294,10 @@ class _Thumbnailer(QObject):
     ready = Signal(int)
 
 
+#: How the item list shows an item's mark (the accessible description says it in words).
+_MARK_GLYPHS = {"done": "  ✓", "verified_empty": "  ∅"}
+
+
 class ItemListModel(QAbstractListModel):
     """Items of the chosen batch/state, read from the store a page at a time.
 
@@ -314,6 +318,7 @@ class ItemListModel(QAbstractListModel):
         self._count = store.count_items()
         self._pages: OrderedDict[int, list[Item]] = OrderedDict()
         self._counts: dict[int, int] = {}
+        self._marks: dict[int, str] = {}
         self._thumbs: OrderedDict[int, QIcon] = OrderedDict()
         self._wanted: set[int] = set()
         self._lock = threading.Lock()
@@ -329,6 +334,7 @@ class ItemListModel(QAbstractListModel):
         self._count = self.store.count_items(batch_id, batch_state)
         self._pages.clear()
         self._counts.clear()
+        self._marks.clear()
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
@@ -342,7 +348,9 @@ class ItemListModel(QAbstractListModel):
             items = self.store.list_items(page * self.PAGE, self.PAGE, self.batch_id,
                                           self.batch_state)
             self._pages[page] = items
-            self._counts.update(self.store.annotation_counts([int(i.id or 0) for i in items]))
+            ids = [int(i.id or 0) for i in items]
+            self._counts.update(self.store.annotation_counts(ids))
+            self._marks.update(self.store.item_marks(ids))
             while len(self._pages) > 20:
                 self._pages.popitem(last=False)
         items = self._pages[page]
@@ -354,6 +362,11 @@ class ItemListModel(QAbstractListModel):
 
     def refresh_counts(self, item_id: int) -> None:
         self._counts[item_id] = self.store.annotation_counts([item_id]).get(item_id, 0)
+        mark = self.store.item_marks([item_id]).get(item_id)
+        if mark is None:
+            self._marks.pop(item_id, None)
+        else:
+            self._marks[item_id] = mark
         row = self.row_of(item_id)
         self.dataChanged.emit(self.index(row), self.index(row))
 
@@ -365,7 +378,11 @@ class ItemListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             count = self._counts.get(item_id, 0)
             name = item.path.rsplit("/", 1)[-1]
-            return f"{index.row() + 1}. {name}  ({count})"
+            mark = _MARK_GLYPHS.get(self._marks.get(item_id, ""), "")
+            return f"{index.row() + 1}. {name}  ({count}){mark}"
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return {"done": self.tr("done"), "verified_empty": self.tr("verified empty")}.get(
+                self._marks.get(item_id, ""), "")
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.path
         if role == Qt.ItemDataRole.UserRole:

@@ -114,6 +114,9 @@ def test_marks_move_on_and_time_is_counted(qtbot, open_ui: Callable[..., QMainWi
     settle()
     statuses = window.project.item_statuses(BATCH)
     assert statuses[second] == "done"
+    model = window.items.model
+    texts = [model.data(model.index(r), Qt.ItemDataRole.DisplayRole) for r in range(2)]
+    assert texts[0].endswith("∅") and texts[1].endswith("✓")
     # Time between opening the second item and marking it counts, for ann, on it.
     assert window.project.active_seconds(user="ann", item=second) >= 0.25
 

@@ -536,64 +536,78 @@
     </message>
 </context>
 <context>
+    <name>ItemListModel</name>
+    <message>
+        <location filename="../panels.py" line="384" />
+        <source>done</source>
+        <extracomment>How the item list shows an item's mark (the accessible description says it in words).</extracomment>
+        <translation>完了</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="384" />
+        <source>verified empty</source>
+        <translation>対象なし確認済み</translation>
+    </message>
+</context>
+<context>
     <name>ItemPanel</name>
     <message>
-        <location filename="../panels.py" line="463" />
+        <location filename="../panels.py" line="480" />
         <source>Batch filter</source>
         <translation>バッチで絞り込み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="465" />
+        <location filename="../panels.py" line="482" />
         <source>Batch state filter</source>
         <translation>バッチの状態で絞り込み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="466" />
+        <location filename="../panels.py" line="483" />
         <source>All states</source>
         <translation>すべての状態</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="468" />
+        <location filename="../panels.py" line="485" />
         <source>Open</source>
         <translation>未着手</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="468" />
+        <location filename="../panels.py" line="485" />
         <source>In progress</source>
         <translation>作業中</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="469" />
+        <location filename="../panels.py" line="486" />
         <source>Submitted</source>
         <translation>提出済み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="469" />
+        <location filename="../panels.py" line="486" />
         <source>Accepted</source>
         <translation>承認</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="470" />
+        <location filename="../panels.py" line="487" />
         <source>Rejected</source>
         <translation>差し戻し</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="477" />
+        <location filename="../panels.py" line="494" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="499" />
+        <location filename="../panels.py" line="516" />
         <source>All items</source>
         <translation>すべてのアイテム</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="500" />
+        <location filename="../panels.py" line="517" />
         <source>My batch</source>
         <translation>自分のバッチ</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="500" />
+        <location filename="../panels.py" line="517" />
         <source>To review</source>
         <translation>レビュー待ち</translation>
     </message>
