@@ -8,6 +8,7 @@ cuboids (and 3D kinds the box formats skip).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,21 @@ from annotator.formats import (
 )
 from annotator.model import Annotation, LabelSchema
 from annotator.shapes import Geometry
-from tests.formats.cloud_view import make_cloud_view
+from tests.formats.cloud_view import cloud_schema, make_cloud_view
 from tests.formats.conftest import context_for, make_view
 
 BUILT_IN = {"coco", "yolo", "yolo_obb", "voc", "labelme", "cvat", "kitti", "openlabel",
-            "cuboids"}
+            "cuboids", "geojson"}
 #: Formats that hold only some attributes: those, and nothing else, must come back.
 ATTRIBUTES_HELD = {"kitti": {"truncated", "occluded"}}
 
 
 def view_for(spec: FormatSpec, image_schema: LabelSchema) -> ProjectView:
-    """The sample a format writes: images, or point-cloud tiles for the 3D formats."""
-    return make_cloud_view() if spec.media == "pointcloud" else make_view(image_schema)
+    """The sample a format writes: images, or point-cloud tiles for the 3D formats
+    (in a project whose CRS is the survey tile's, EPSG:6677, as map formats need one)."""
+    if spec.media == "pointcloud":
+        return make_cloud_view(dataclasses.replace(cloud_schema(), crs="EPSG:6677"))
+    return make_view(image_schema)
 
 
 def test_built_in_formats_are_registered_through_entry_points() -> None:
@@ -218,8 +222,8 @@ def test_detect_says_no_to_an_empty_folder_and_other_formats(format_id: str,
 @pytest.mark.parametrize("format_id", FORMATS)
 def test_export_of_no_items_is_valid(format_id: str, format_schema: LabelSchema,
                                      tmp_path: Path) -> None:
-    empty_view = ProjectView.from_items(format_schema, [])
     spec = available()[format_id]
+    empty_view = ProjectView.from_items(view_for(spec, format_schema).schema, [])
     out = tmp_path / "out"
     out.mkdir()
     report = spec.write(empty_view, out)
