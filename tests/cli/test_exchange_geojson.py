@@ -94,8 +94,9 @@ def test_export_is_a_deliverable_that_reprojects_onto_the_stored_coordinates(
                 if k not in ("class", "kind", "id", "tile")} == attributes
         assert feature["properties"]["tile"] == "road_tile_000.laz"
         coordinates = feature["geometry"]["coordinates"]
-        positions = np.array({"Point": [coordinates], "LineString": coordinates,
-                              "Polygon": coordinates[0][:-1]}[feature["geometry"]["type"]])
+        kind = feature["geometry"]["type"]
+        positions = np.array([coordinates] if kind == "Point" else
+                             coordinates if kind == "LineString" else coordinates[0][:-1])
         x, y = back.transform(positions[:, 0], positions[:, 1])
         want = np.asarray(geometry.vertices)
         assert np.abs(np.column_stack([x, y]) - want[:, :2]).max() < 1e-3
