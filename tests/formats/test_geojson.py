@@ -77,6 +77,16 @@ def shapes(out: Path, s: LabelSchema | None = None) -> dict[tuple[str, str], Any
             for shape in image.shapes}
 
 
+def _positions(geometry: dict[str, Any], every_ring: bool = False) -> list[list[float]]:
+    """The positions of a Point, a LineString, or a Polygon's shell (or all its rings)."""
+    coordinates = geometry["coordinates"]
+    if geometry["type"] == "Point":
+        return [coordinates]
+    if geometry["type"] == "LineString":
+        return list(coordinates)
+    return [p for ring in coordinates for p in ring] if every_ring else list(coordinates[0])
+
+
 def test_axis_order_is_easting_northing_in_and_lon_lat_out(tmp_path: Path) -> None:
     north = Point3D([[0.0, 40000.0, 0.0]])   # 40 km north of the origin
     east = Point3D([[40000.0, 0.0, 0.0]])    # 40 km east of it
@@ -109,11 +119,7 @@ def test_export_is_rfc7946_with_nine_or_more_decimals_and_properties(tmp_path: P
     assert all(r[0] == r[-1] for r in rings)
     # every longitude and latitude has at least 9 decimals (unless it ends in zeros)
     for feature in data["features"]:
-        positions = feature["geometry"]["coordinates"]
-        flat = positions if feature["geometry"]["type"] == "Point" else None
-        for position in ([flat] if flat else (
-                positions if feature["geometry"]["type"] == "LineString"
-                else [p for r in positions for p in r])):
+        for position in _positions(feature["geometry"], every_ring=True):
             for number in position[:2]:
                 assert len(repr(number).split(".")[1]) >= 9, number
     assert re.search(r"140\.\d{9,},36\.\d{9,}", text)
@@ -128,9 +134,9 @@ def test_exported_lon_lat_reprojected_with_pyproj_equal_the_stored_coordinates(
     features = {f["id"]: f["geometry"] for f in json.loads((out / FILE).read_text())["features"]}
     for feature_id, stored in ((1, LINE.vertices), (3, SIGN.vertices),
                                (2, AREA.shell)):
-        coordinates = features[feature_id]["coordinates"]
-        positions = np.array({"Point": [coordinates], "LineString": coordinates}.get(
-            features[feature_id]["type"], coordinates[0][:-1] if feature_id == 2 else []))
+        positions = np.array(_positions(features[feature_id]))
+        if feature_id == 2:
+            positions = positions[:-1]  # the shell, without its closing position
         x, y = back.transform(positions[:, 0], positions[:, 1])
         assert np.abs(np.column_stack([x, y]) - stored[:, :2]).max() < 1e-3
         assert np.array_equal(positions[:, 2], stored[:, 2])
