@@ -18,13 +18,14 @@ lowest layer of a cell is the ground wherever the ground shows, and averaging
 a band instead of taking the minimum leaves the scanner's noise unbiased.
 The lowest layer of a cell under a car's body or a tree's crown is that
 object's underside, so per vertex the cells whose centres of ground lie within
-``radius`` are pooled, the reference is a low percentile of their heights
-(robust to a few low outliers and to the car and vegetation cells above the
-ground), the cells within the band of the reference are kept, and a plane
-fitted to them (slope limited to :data:`MAX_GROUND_SLOPE`, as for cuboid
-ground) gives the height at the vertex: slopes, crowns and banks within the
-radius cost no bias.  The cell raster lives as long as the cloud object
-(a :class:`weakref.WeakKeyDictionary`), beside the cloud's point grid in
+``radius`` are pooled; the reference is the lowest of them with company
+(a share of the cells within the band of it: a stray low point has none,
+and car and vegetation cells lie above it); the cells within the band of it
+are kept, and a plane fitted to them (slope limited to
+:data:`MAX_GROUND_SLOPE`, as for cuboid ground) gives the height at the
+vertex: slopes, crowns and banks within the radius cost no bias.  The cell
+raster lives as long as the cloud object (a
+:class:`weakref.WeakKeyDictionary`), beside the cloud's point grid in
 :mod:`annotator.geometry._cloudgrid`; band and slope limit are those of
 :mod:`annotator.geometry.cuboid`'s ground plane.
 
@@ -70,8 +71,9 @@ CELL: Final = 0.25
 _CELLS_PER_POINT: Final = 4
 #: Points binned at a time while the raster is built (bounds its temporaries).
 _CHUNK: Final = 1 << 22
-#: Vertices answered at a time (bounds the per-vertex stencil arrays).
-_VERTEX_CHUNK: Final = 1 << 17
+#: Spots x stencil cells answered at a time (bounds the per-spot arrays).
+_VERTEX_CHUNK: Final = 1 << 22
+_FAR: Final = 1e30                  # the height of no cell (sorts last, subtracts to 0)
 _RASTERS: weakref.WeakKeyDictionary[PointCloud, GroundRaster] = weakref.WeakKeyDictionary()
 _LOCK: Final = threading.Lock()
 
@@ -137,25 +139,27 @@ def ground_raster(cloud: PointCloud) -> GroundRaster:
 
 
 def ground_heights(cloud: PointCloud, xy_world: npt.ArrayLike, radius: float = 0.5, *,
-                   percentile: float = 30.0, band: float = GROUND_BAND) -> F64:
+                   support: float = 0.25, band: float = GROUND_BAND) -> F64:
     """World ground heights under the world spots ``xy_world`` (``(n, 2)``; NaN: no ground near).
 
     Parameters
     ----------
     radius : float
         Metres around each spot whose cells count (at least half a cell).
-    percentile : float
-        The low percentile of the cells' heights taken as the reference:
-        below it lie stray low points, above it cars, walls and vegetation.
+    support : float
+        The ground is the lowest cell with at least this share of the cells
+        around the spot (and three, where there are three) within ``band`` of
+        it: below it lie stray low points, above it cars, walls and
+        vegetation.
     band : float
-        Cells within this many metres of the reference are the ground.
+        Cells within this many metres of that lowest cell are the ground.
     """
     xy = _points(xy_world, "ground_heights: xy_world")
     if not math.isfinite(radius) or radius <= 0:
         raise GeometryError(f"ground_heights: radius must be a positive number of metres, "
                             f"not {radius!r}")
-    if not 0.0 <= percentile <= 100.0:
-        raise GeometryError(f"ground_heights: percentile must be within 0..100, not {percentile!r}")
+    if not 0.0 <= support <= 1.0:
+        raise GeometryError(f"ground_heights: support must be within 0..1, not {support!r}")
     out = np.full(len(xy), np.nan, dtype=np.float64)
     if not len(cloud) or not len(xy):
         return out
@@ -169,16 +173,17 @@ def ground_heights(cloud: PointCloud, xy_world: npt.ArrayLike, radius: float = 0
         * raster.cell ** 2 <= reach ** 2
     d_row, d_col = d_row[near], d_col[near]
     local = xy - cloud.origin[:2]
-    for start in range(0, len(xy), _VERTEX_CHUNK):
-        stop = min(len(xy), start + _VERTEX_CHUNK)
+    chunk = max(1024, _VERTEX_CHUNK // len(d_row))    # the company test is k x k per spot
+    for start in range(0, len(xy), chunk):
+        stop = min(len(xy), start + chunk)
         out[start:stop] = _heights(raster, local[start:stop], d_row, d_col, reach,
-                                   percentile, band)
+                                   support, band)
     out += cloud.origin[2]
     return out
 
 
 def _heights(raster: GroundRaster, local: F64, d_row: I64, d_col: I64, reach: float,
-             percentile: float, band: float) -> F64:
+             support: float, band: float) -> F64:
     """Local ground heights at local spots: the stencil of cells, reference, plane."""
     col = np.floor((local[:, 0] - raster.x0) / raster.cell).astype(np.int64)
     row = np.floor((local[:, 1] - raster.y0) / raster.cell).astype(np.int64)
@@ -192,8 +197,13 @@ def _heights(raster: GroundRaster, local: F64, d_row: I64, d_col: I64, reach: fl
     with np.errstate(invalid="ignore"):
         valid = inside & (dx * dx + dy * dy <= reach * reach)   # NaN (empty cell) is False
     found = valid.sum(axis=1)
-    ordered = np.sort(np.where(valid, z, np.inf), axis=1)
-    pick = np.floor(percentile / 100.0 * np.maximum(found - 1, 0)).astype(np.int64)
+    ordered = np.sort(np.where(valid, z, _FAR), axis=1)
+    # the lowest cell with enough cells within the band of it: a stray low point has
+    # no company, a car roof or a tree crown lies above the ground's cells
+    need = np.maximum(np.minimum(found, 3), np.ceil(support * found))
+    company = (np.abs(ordered[:, None, :] - ordered[:, :, None]) <= band).sum(axis=2)
+    enough = (company >= need[:, None]) & (ordered < _FAR)
+    pick = np.where(enough.any(axis=1), enough.argmax(axis=1), 0)
     reference = np.take_along_axis(ordered, pick[:, None], axis=1)
     on = valid & (np.abs(z - reference) <= band)
     weight = on.astype(np.float64)

@@ -211,3 +211,16 @@ def test_bad_input_is_one_clear_error() -> None:
         lift_line(cloud, np.zeros((2, 2)), locked=[np.nan])
     with pytest.raises(GeometryError, match="numbers"):
         densify([["a", "b"]])
+
+
+def test_stray_low_points_do_not_pull_the_ground_down() -> None:
+    cloud = make_tile(sloped, objects=False)
+    rng = np.random.default_rng(5)
+    stray = rng.choice(len(cloud), 300, replace=False)        # multipath: 0.3-2 m below
+    xyz = cloud.xyz.copy()
+    xyz[stray, 2] -= rng.uniform(0.3, 2.0, 300).astype(np.float32)
+    noisy = PointCloud(cloud.origin, xyz, {}, "pcd", "binary")
+    spots = np.concatenate((xyz[stray, :2].astype(np.float64), _vertices(500)))
+    heights = ground_heights(noisy, spots + ORIGIN[:2])
+    truth = ORIGIN[2] + sloped(spots[:, 0], spots[:, 1])
+    assert np.abs(heights - truth).max() <= 0.02
