@@ -73,6 +73,8 @@ _CELLS_PER_POINT: Final = 4
 _CHUNK: Final = 1 << 22
 #: Spots x stencil cells answered at a time (bounds the per-spot arrays).
 _VERTEX_CHUNK: Final = 1 << 22
+#: Ridge (m^2) on the local plane's slope: a disc of 0.25 m cells of radius 0.5 m spreads ~1.5.
+_RIDGE: Final = 0.05
 _FAR: Final = 1e30                  # the height of no cell (sorts last, subtracts to 0)
 _RASTERS: weakref.WeakKeyDictionary[PointCloud, GroundRaster] = weakref.WeakKeyDictionary()
 _LOCK: Final = threading.Lock()
@@ -217,9 +219,12 @@ def _heights(raster: GroundRaster, local: F64, d_row: I64, d_col: I64, reach: fl
     cx, cy, cz = (np.where(on, a - m[:, None], 0.0) for a, m in ((dx, mx), (dy, my), (zz, mz)))
     sxx, syy, sxy = (cx * cx).sum(axis=1), (cy * cy).sum(axis=1), (cx * cy).sum(axis=1)
     sxz, syz = (cx * cz).sum(axis=1), (cy * cz).sum(axis=1)
+    # a slope needs spread: the ridge keeps a few close cells (or a line of them) from
+    # tilting the plane by their noise, and barely touches a well-spread disc of cells
+    sxx += _RIDGE
+    syy += _RIDGE
     det = sxx * syy - sxy * sxy
-    # a plane needs spread in both directions: a line of cells (or one) gives the mean
-    solid = (total >= 3) & (det > 1e-3 * raster.cell ** 4)
+    solid = total >= 3
     safe = np.where(solid, det, 1.0)
     slope_x = np.where(solid, (syy * sxz - sxy * syz) / safe, 0.0)
     slope_y = np.where(solid, (sxx * syz - sxy * sxz) / safe, 0.0)
