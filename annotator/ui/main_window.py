@@ -685,8 +685,8 @@ class MainWindow(QMainWindow):
         batch = self.project.store.batch_for_item(int(self.item.id or 0))
         self.batch_label.setText(self.tr("Batch %s: %s") % (batch.name, batch.state.value)
                                  if batch else self.tr("No batch"))
-        mark = (self.project.item_statuses(int(batch.id or 0)).get(int(self.item.id or 0))
-                if batch else None)
+        item_id = int(self.item.id or 0)
+        mark = self.project.store.item_marks([item_id]).get(item_id) if batch else None
         words = {"done": self.tr("done"), "verified_empty": self.tr("verified empty")}
         self.position_label.setText(self.position_label.text() + (
             f" · {words[mark]}" if mark in words else ""))
