@@ -202,3 +202,29 @@ def open_base() -> Iterator[Path]:
             for name in dirs:
                 Path(root, name).chmod(0o755)
         shutil.rmtree(base, ignore_errors=True)
+
+
+#: The synthetic LiDAR tile of the sample data (EPSG:6677, about 12 km and 35 km out).
+TILE = Path(__file__).resolve().parents[2] / "sample_data" / "pointclouds" / "road_tile_000.laz"
+
+
+@pytest.fixture(scope="module")
+def cloud_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project (schema crs EPSG:6677) with one image (item 1) and the LAZ tile (item 2)."""
+    base = tmp_path_factory.mktemp("cloud")
+    media = base / "media"
+    make_image(media / "a.jpg")
+    shutil.copy(TILE, media / TILE.name)
+    folder = base / "proj"
+    with Project.create(folder, load_schema(SCHEMA), "lead") as project:
+        project.import_media([media / "a.jpg"])
+        project.import_media([media / TILE.name])
+    return folder
+
+
+@pytest.fixture
+def cloud_project(tmp_path: Path, cloud_template: Path) -> Path:
+    """A fresh copy of :func:`cloud_template` for one test."""
+    folder = tmp_path / "proj"
+    shutil.copytree(cloud_template, folder)
+    return folder

@@ -16,38 +16,15 @@ from annotator.commands import AddAnnotations
 from annotator.demo import build_demo
 from annotator.model import Annotation
 from annotator.project import Project
-from annotator.schema import load_schema
 from annotator.shapes import Box, Cuboid
-from tests.cli.conftest import SCHEMA, make_image
+from tests.cli.conftest import TILE
 
 REPO = Path(__file__).resolve().parents[2]
-TILE = REPO / "sample_data" / "pointclouds" / "road_tile_000.laz"
 OPENLABEL_SCHEMA = REPO / "tests" / "data" / "openlabel" / "openlabel_json_schema-v1.0.0.json"
 FORMATS = ["kitti", "openlabel", "cuboids"]
 #: attributes each format carries back (None: all of them)
 HELD: dict[str, set[str] | None] = {"kitti": {"occluded", "truncated"}, "openlabel": None,
                                     "cuboids": None}
-
-
-@pytest.fixture(scope="module")
-def cloud_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project with one image (item 1) and the LAZ tile (item 2, EPSG:6677)."""
-    base = tmp_path_factory.mktemp("cloud")
-    media = base / "media"
-    make_image(media / "a.jpg")
-    shutil.copy(TILE, media / TILE.name)
-    folder = base / "proj"
-    with Project.create(folder, load_schema(SCHEMA), "lead") as project:
-        project.import_media([media / "a.jpg"])
-        project.import_media([media / TILE.name])
-    return folder
-
-
-@pytest.fixture
-def cloud_project(tmp_path: Path, cloud_template: Path) -> Path:
-    folder = tmp_path / "proj"
-    shutil.copytree(cloud_template, folder)
-    return folder
 
 
 def boxes() -> list[tuple[str, Cuboid, dict[str, Any]]]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from pyproj import Transformer
 
 from annotator.commands import AddAnnotations
@@ -17,31 +16,9 @@ from annotator.model import Annotation
 from annotator.project import Project
 from annotator.schema import load_schema
 from annotator.shapes import Cuboid, Geometry, Point3D, Polygon3D, Polyline3D
-from tests.cli.conftest import SCHEMA, make_image
+from tests.cli.conftest import SCHEMA, TILE
 
 REPO = Path(__file__).resolve().parents[2]
-TILE = REPO / "sample_data" / "pointclouds" / "road_tile_000.laz"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project (schema crs EPSG:6677) with one image (item 1) and the LAZ tile (item 2)."""
-    base = tmp_path_factory.mktemp("geo")
-    media = base / "media"
-    make_image(media / "a.jpg")
-    shutil.copy(TILE, media / TILE.name)
-    folder = base / "proj"
-    with Project.create(folder, load_schema(SCHEMA), "lead") as project:
-        project.import_media([media / "a.jpg"])
-        project.import_media([media / TILE.name])
-    return folder
-
-
-@pytest.fixture
-def project(tmp_path: Path, template: Path) -> Path:
-    folder = tmp_path / "proj"
-    shutil.copytree(template, folder)
-    return folder
 
 
 def features() -> list[tuple[str, Geometry, dict[str, Any]]]:
@@ -71,10 +48,10 @@ def stored(folder: Path) -> list[Annotation]:
 
 
 def test_export_is_a_deliverable_that_reprojects_onto_the_stored_coordinates(
-        run, project: Path, tmp_path: Path) -> None:
-    add(project)
+        run, cloud_project: Path, tmp_path: Path) -> None:
+    add(cloud_project)
     out = tmp_path / "out"
-    result = run("export", project, "--format", "geojson", "--out", out)
+    result = run("export", cloud_project, "--format", "geojson", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "wrote 3 annotation(s) on 1 point cloud(s)" in result.stdout
     manifest = json.loads((out / "manifest.json").read_text())
@@ -104,17 +81,17 @@ def test_export_is_a_deliverable_that_reprojects_onto_the_stored_coordinates(
 
 
 def test_export_then_import_into_a_fresh_project_is_within_a_millimetre(
-        run, project: Path, template: Path, tmp_path: Path) -> None:
-    add(project)
+        run, cloud_project: Path, cloud_template: Path, tmp_path: Path) -> None:
+    add(cloud_project)
     out = tmp_path / "out"
-    assert run("export", project, "--format", "geojson", "--out", out).returncode == 0
+    assert run("export", cloud_project, "--format", "geojson", "--out", out).returncode == 0
     fresh = tmp_path / "fresh"
-    shutil.copytree(template, fresh)
+    shutil.copytree(cloud_template, fresh)
     result = run("import", fresh, "--annotations", f"geojson:{out}")
     assert result.returncode == 0, result.stderr
     assert "imported 3 annotation(s) on 1 item(s)" in result.stdout
     got = sorted(stored(fresh), key=lambda a: a.label)
-    want = sorted(stored(project), key=lambda a: a.label)
+    want = sorted(stored(cloud_project), key=lambda a: a.label)
     assert [a.label for a in got] == [a.label for a in want]
     for a, b in zip(got, want, strict=True):
         assert a.kind == b.kind and dict(a.attributes) == dict(b.attributes)
@@ -123,17 +100,17 @@ def test_export_then_import_into_a_fresh_project_is_within_a_millimetre(
 
 
 def test_hostile_geojson_is_refused_and_the_project_is_unchanged(
-        run, refused, state, project: Path, tmp_path: Path) -> None:
-    add(project)
-    before = state(project)
+        run, refused, state, cloud_project: Path, tmp_path: Path) -> None:
+    add(cloud_project)
+    before = state(cloud_project)
     bad = tmp_path / "bad.geojson"
     bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"class": "pole", "tile": "road_tile_000.laz"},
          "geometry": {"type": "Point", "coordinates": [139.7, 35.7, 1.0]}},
         {"type": "Feature", "properties": {"class": "pole", "tile": "road_tile_000.laz"},
          "geometry": {"type": "MultiPoint", "coordinates": [[139.7, 35.7]]}}]}))
-    refused(run("import", project, "--annotations", f"geojson:{bad}"), "MultiPoint")
-    assert state(project) == before
+    refused(run("import", cloud_project, "--annotations", f"geojson:{bad}"), "MultiPoint")
+    assert state(cloud_project) == before
 
 
 def test_a_project_without_a_crs_is_refused_in_one_line(run, refused, tmp_path: Path) -> None:
