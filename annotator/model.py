@@ -125,6 +125,11 @@ class Rules:
     min_polygon_area: float = 16.0
     max_same_class_iou: float = 0.95
     snap_tolerance: float = 0.10
+    #: metres; a lanelet narrower or wider than these anywhere is flagged
+    min_lane_width: float = 2.0
+    max_lane_width: float = 5.0
+    #: metres; a height change between consecutive map vertices above this is flagged
+    max_height_step: float = 0.5
 
     def to_json(self) -> dict[str, float]:
         return {
@@ -132,6 +137,9 @@ class Rules:
             "min_polygon_area": self.min_polygon_area,
             "max_same_class_iou": self.max_same_class_iou,
             "snap_tolerance": self.snap_tolerance,
+            "min_lane_width": self.min_lane_width,
+            "max_lane_width": self.max_lane_width,
+            "max_height_step": self.max_height_step,
         }
 
 
