@@ -47,6 +47,7 @@ precision.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import weakref
@@ -59,7 +60,8 @@ from annotator.errors import GeometryError
 from annotator.geometry.cuboid import GROUND_BAND, MAX_GROUND_SLOPE
 from annotator.media.pointcloud import PointCloud
 
-__all__ = ["CELL", "GroundRaster", "densify", "ground_heights", "ground_raster", "lift_line"]
+__all__ = ["CELL", "GroundRaster", "densify", "follow_ground", "ground_heights", "ground_raster",
+           "lift_line"]
 
 F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
@@ -293,6 +295,70 @@ def lift_line(cloud: PointCloud, xy: npt.ArrayLike, max_step: float = 1.0,
             z = np.where((fraction == 1.0) & np.isfinite(b), b, z)
     lifted: F64 = np.column_stack((dense, z))
     return lifted
+
+
+def follow_ground(cloud: PointCloud, xy: npt.ArrayLike, locked: npt.ArrayLike | None = None, *,
+                  max_step: float = 1.0, tolerance: float = 0.02, closed: bool = False,
+                  radius: float = 0.5) -> F64:
+    """A line drawn in 2D as world ``(m, 3)`` vertices that follow the ground, kept lean.
+
+    :func:`lift_line` densifies the drawn line to ``max_step`` and lifts it;
+    then the inserted vertices are thinned (Douglas-Peucker on height along
+    the line) to those needed for the line to stay within ``tolerance``
+    metres of the lifted surface: a straight line on a flat or evenly sloped
+    road keeps only the drawn vertices, one over a crown or a kerb ramp gets
+    what it needs.  Drawn vertices are always kept.  Where no ground points
+    are near, heights are interpolated along the line from the vertices that
+    have ground; a line with no ground under any of it is refused.
+    ``closed``: the vertices are a polygon's ring (its closing edge is
+    followed too, and not repeated in the result).
+    """
+    drawn = _points(xy, "follow_ground: xy")
+    pins = None if locked is None else np.asarray(locked, np.float64)
+    path = drawn
+    if closed and len(drawn) > 2:
+        path = np.concatenate([drawn, drawn[:1]])
+        pins = None if pins is None else np.append(pins, pins[:1])
+    lifted = lift_line(cloud, path, max_step, pins, radius=radius)
+    fraction = _densify(path, max_step)[2]
+    z = lifted[:, 2]
+    known = np.isfinite(z)
+    if not known.any():
+        raise GeometryError("follow_ground: no ground points under the line; draw it on the "
+                            "tile's road surface, or set its heights")
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(lifted[:, :2], axis=0).T))])
+    if not known.all():
+        z = np.interp(along, along[known], z[known])
+    lifted[:, 2] = z
+    keep = fraction == 0.0
+    keep[-1] = True
+    kept_at = np.flatnonzero(keep)
+    for a, b in itertools.pairwise(kept_at.tolist()):
+        if b - a > 1:
+            _thin(along, z, a, b, tolerance, keep)
+    result: F64 = lifted[keep]
+    if closed and len(drawn) > 2:
+        result = result[:-1]
+    return result
+
+
+def _thin(along: F64, z: F64, a: int, b: int, tolerance: float, keep: npt.NDArray[np.bool_]
+          ) -> None:
+    """Douglas-Peucker on (along, z) between kept vertices ``a`` and ``b`` (iterative)."""
+    stack = [(a, b)]
+    while stack:
+        i, j = stack.pop()
+        if j - i < 2:
+            continue
+        span = along[j] - along[i]
+        t = (along[i + 1:j] - along[i]) / span if span > 0 else np.zeros(j - i - 1)
+        error = np.abs(z[i + 1:j] - (z[i] + (z[j] - z[i]) * t))
+        worst = int(np.argmax(error))
+        if error[worst] > tolerance:
+            m = i + 1 + worst
+            keep[m] = True
+            stack.append((i, m))
+            stack.append((m, j))
 
 
 def _points(xy: npt.ArrayLike, what: str) -> F64:
