@@ -151,6 +151,12 @@ class LabelSchema:
     classes: tuple[LabelClass, ...]
     crs: str | None = None
     rules: Rules = field(default_factory=Rules)
+    #: "ellipsoidal" (GNSS heights, Lanelet2's ``ele``) or a vertical CRS such as
+    #: "EPSG:6695" (JGD2011 orthometric height) that the stored z values are in
+    heights: str = "ellipsoidal"
+    #: a PROJ vertical grid (.gtx/.tif) giving the geoid for ``heights``; absolute
+    #: once a schema file is loaded (relative paths are taken from the file's folder)
+    geoid_grid: str | None = None
 
     def get(self, name: str) -> LabelClass:
         for label_class in self.classes:
@@ -169,6 +175,10 @@ class LabelSchema:
         data: dict[str, Any] = {"name": self.name}
         if self.crs:
             data["crs"] = self.crs
+        if self.heights != "ellipsoidal":
+            data["heights"] = self.heights
+        if self.geoid_grid is not None:
+            data["geoid_grid"] = self.geoid_grid
         data["classes"] = [c.to_json() for c in self.classes]
         data["rules"] = self.rules.to_json()
         return data

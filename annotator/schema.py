@@ -37,7 +37,8 @@ _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _MAX_SCHEMA_BYTES = 4 * 1024 * 1024
 _CLASS_KEYS = {"name", "color", "kinds", "attributes"}
 _ATTRIBUTE_KEYS = {"name", "type", "values", "required", "default"}
-_TOP_KEYS = {"name", "crs", "classes", "rules"}
+_TOP_KEYS = {"name", "crs", "heights", "geoid_grid", "classes", "rules"}
+_GRID_SUFFIXES = (".gtx", ".tif", ".tiff")
 
 
 class _Located(Exception):
@@ -247,8 +248,66 @@ def _crs(reader: _Reader, data: Mapping[Any, Any]) -> str | None:
     return crs
 
 
-def parse_schema(data: Any, source: str = "<schema>") -> LabelSchema:
-    """Check a parsed schema document and build the :class:`LabelSchema`."""
+def _heights(reader: _Reader, data: Mapping[Any, Any], crs: str | None) -> str:
+    """``ellipsoidal`` (the default) or a vertical CRS pyproj knows, e.g. EPSG:6695."""
+    heights = data.get("heights", "ellipsoidal")
+    line = reader.line_of(data, "heights", 0)
+    if not isinstance(heights, str) or not heights.strip():
+        raise reader.fail("heights", line, "must be 'ellipsoidal' or a vertical CRS like "
+                          f"'EPSG:6695', got {heights!r}")
+    heights = heights.strip()
+    if heights.lower() == "ellipsoidal":
+        return "ellipsoidal"
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        vertical = CRS.from_user_input(heights)
+    except CRSError:
+        raise reader.fail("heights", line, f"{heights!r} is not a coordinate reference "
+                          "system") from None
+    if not vertical.is_vertical or vertical.is_compound:
+        raise reader.fail("heights", line, f"{heights!r} is a {vertical.type_name}, not a "
+                          "vertical CRS (e.g. EPSG:6695, JGD2011 vertical height)")
+    if crs is None:
+        raise reader.fail("heights", line, "needs 'crs' (the horizontal CRS the heights "
+                          "are placed in)")
+    if CRS.from_user_input(crs).is_vertical:
+        raise reader.fail("heights", line, f"'crs' {crs!r} already holds heights; give a "
+                          "horizontal CRS there")
+    return heights
+
+
+def _geoid_grid(reader: _Reader, data: Mapping[Any, Any], heights: str,
+                base: Path | None) -> str | None:
+    grid = data.get("geoid_grid")
+    if grid is None:
+        return None
+    line = reader.line_of(data, "geoid_grid", 0)
+    if not isinstance(grid, str) or not grid.strip():
+        raise reader.fail("geoid_grid", line, f"must be the path of a PROJ grid file, got "
+                          f"{grid!r}")
+    if heights == "ellipsoidal":
+        raise reader.fail("geoid_grid", line, "a geoid grid needs 'heights' set to the "
+                          "vertical CRS it gives (e.g. EPSG:6695); ellipsoidal heights "
+                          "need none")
+    path = Path(grid.strip()).expanduser()
+    if path.suffix.lower() not in _GRID_SUFFIXES:
+        raise reader.fail("geoid_grid", line, f"{grid!r} is not a PROJ vertical grid "
+                          "(.gtx or GeoTIFF .tif)")
+    if base is not None:
+        path = (base / path).resolve()
+        if not path.is_file():
+            raise reader.fail("geoid_grid", line, f"{path} is not a file")
+    return str(path)
+
+
+def parse_schema(data: Any, source: str = "<schema>", base: Path | None = None) -> LabelSchema:
+    """Check a parsed schema document and build the :class:`LabelSchema`.
+
+    ``base`` is the folder of the schema file: a relative ``geoid_grid`` is
+    taken from there, made absolute, and must exist.
+    """
     reader = _Reader(source)
     top = reader.mapping(data, "", 1)
     reader.check_keys(top, _TOP_KEYS, "", 1)
@@ -268,10 +327,14 @@ def parse_schema(data: Any, source: str = "<schema>") -> LabelSchema:
         seen.add(label_class.name)
         classes.append(label_class)
     rules = _rules(reader, top.get("rules"), reader.line_of(top, "rules", 1))
-    return LabelSchema(name, tuple(classes), _crs(reader, top), rules)
+    crs = _crs(reader, top)
+    heights = _heights(reader, top, crs)
+    return LabelSchema(name, tuple(classes), crs, rules, heights,
+                       _geoid_grid(reader, top, heights, base))
 
 
-def parse_schema_text(text: str, source: str = "<schema>") -> LabelSchema:
+def parse_schema_text(text: str, source: str = "<schema>",
+                      base: Path | None = None) -> LabelSchema:
     """Parse YAML or JSON text (JSON is read as YAML so errors carry line numbers)."""
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
@@ -284,7 +347,7 @@ def parse_schema_text(text: str, source: str = "<schema>") -> LabelSchema:
         where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(exc, "problem", None) or str(exc)
         raise SchemaError(f"{where}: not valid YAML/JSON ({problem})") from None
-    return parse_schema(document, source)
+    return parse_schema(document, source, base)
 
 
 def load_schema(path: str | Path) -> LabelSchema:
@@ -307,4 +370,4 @@ def load_schema(path: str | Path) -> LabelSchema:
             raise SchemaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
         except RecursionError:
             raise SchemaError(f"{path}: nested too deeply to be a label schema") from None
-    return parse_schema_text(text, str(path))
+    return parse_schema_text(text, str(path), path.parent)
