@@ -23,9 +23,13 @@ float64, ``x`` east and ``y`` north.  pyproj transforms with
 latitude out even for CRSs that list northing first (JGD2011 plane
 rectangular, EPSG:6669-6687, has X north and Y east).  Longitude and latitude
 are written with 11 decimals (about 1 micrometre; RFC 7946's suggested 6 are
-about 10 cm, too coarse for HD maps).  **Heights are passed through
-unchanged**: the ``z`` stored is written as the third position member and
-read back as it is; no ellipsoidal/orthometric conversion is made here.  A
+about 10 cm, too coarse for HD maps).  **Heights are above the WGS84
+ellipsoid**, as RFC 7946 (3.1.1) says: when the schema's ``heights`` is a
+vertical CRS (e.g. EPSG:6695, orthometric), the stored ``z`` is converted with
+:func:`annotator.geometry.heights.to_ellipsoidal` (its geoid grid, or PROJ's)
+and converted back on import; an export or import that needs a geoid grid
+nobody supplied is refused before anything is written.  The head member says
+``"heights": "ellipsoidal"`` and which heights the project keeps.  A
 tile whose own ``crs`` differs from the project's has its features skipped
 and reported.  A project without a CRS is refused: GeoJSON is WGS84.
 
@@ -33,7 +37,9 @@ Import reads such files and GeoJSON from other tools (QGIS-style
 FeatureCollections): each Feature needs a ``class`` property and a ``tile``
 (on the Feature, or a ``tile`` member of the collection for all of them);
 other plain properties become attributes, nested ones are dropped and
-reported.  Positions without a height get ``z = 0`` (reported).  A GeoJSON
+reported.  Positions without a height get ``z = 0`` in the project's heights
+(reported).  Files this format wrote before heights were converted (head
+``"heights": "unchanged"``) are read with their heights as they are.  A GeoJSON
 2008 ``crs`` member is honoured when it names WGS84 lon/lat (CRS84,
 EPSG:4326) and refused otherwise.  Unknown geometry types (Multi*,
 GeometryCollection) are refused.
@@ -59,7 +65,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,6 +91,8 @@ from annotator.formats.base import (
     shape_or_error,
     typed_attribute,
 )
+from annotator.geometry.heights import check as check_heights
+from annotator.geometry.heights import from_ellipsoidal, to_ellipsoidal
 from annotator.model import Annotation, LabelSchema
 from annotator.shapes import Geometry, Point3D, Polygon3D, Polyline3D
 
@@ -128,51 +136,71 @@ def _project_crs(schema: LabelSchema, what: str) -> str:
     return schema.crs
 
 
-def to_lonlat(crs: str, xyz: np.ndarray, where: str) -> np.ndarray:
-    """Project-CRS ``(n, 3)`` easting, northing, height to lon, lat, height (unchanged)."""
+def _heights_or_error(convert: Any, schema: LabelSchema, xyz: np.ndarray,
+                      where: str) -> np.ndarray:
+    try:
+        return np.asarray(convert(schema, xyz), dtype=np.float64)
+    except FormatError as exc:
+        raise FormatError(f"{where}: {exc}") from None
+
+
+def to_lonlat(schema: LabelSchema, xyz: np.ndarray, where: str) -> np.ndarray:
+    """Project-CRS ``(n, 3)`` easting, northing, height to lon, lat, ellipsoidal height."""
+    crs = _project_crs(schema, "export")
     lon, lat = _transformer(crs, "EPSG:4326").transform(xyz[:, 0], xyz[:, 1], errcheck=False)
     out = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat, np.float64),
                            xyz[:, 2]])
     if not np.isfinite(out).all():
         raise FormatError(f"{where}: coordinates lie outside what {crs} can transform "
                           "to WGS84")
+    out[:, 2] = _heights_or_error(to_ellipsoidal, schema, xyz, where)
     return out
 
 
-def from_lonlat(crs: str, positions: np.ndarray, where: str) -> np.ndarray:
-    """WGS84 lon, lat, height to project-CRS easting, northing, height (unchanged)."""
+def from_lonlat(schema: LabelSchema, positions: np.ndarray, where: str,
+                convert: bool = True) -> np.ndarray:
+    """WGS84 lon, lat, ellipsoidal height to project-CRS easting, northing, height.
+
+    A NaN height (a position without one) becomes ``z = 0`` in the project's heights;
+    ``convert=False`` keeps heights as they are (files from before the conversion).
+    """
+    crs = _project_crs(schema, "import")
     x, y = _transformer("EPSG:4326", crs).transform(positions[:, 0], positions[:, 1],
                                                     errcheck=False)
+    missing = np.isnan(positions[:, 2])
     out = np.column_stack([np.asarray(x, np.float64), np.asarray(y, np.float64),
-                           positions[:, 2]])
+                           np.where(missing, 0.0, positions[:, 2])])
     if not np.isfinite(out).all():
         raise FormatError(f"{where}: a position lies outside what {crs} can represent")
+    if convert:
+        out[:, 2] = _heights_or_error(from_ellipsoidal, schema, out, where)
+        out[missing, 2] = 0.0
     return out
 
 
 # -- write -----------------------------------------------------------------------------------
 
 
-def _positions(crs: str, xyz: np.ndarray, where: str) -> list[list[float]]:
-    out = to_lonlat(crs, np.asarray(xyz, np.float64), where)
+def _positions(schema: LabelSchema, xyz: np.ndarray, where: str) -> list[list[float]]:
+    out = to_lonlat(schema, np.asarray(xyz, np.float64), where)
     return [[round(float(lon), DECIMALS), round(float(lat), DECIMALS), float(z)]
             for lon, lat, z in out]
 
 
-def _geometry(crs: str, geometry: Geometry, where: str) -> dict[str, Any]:
+def _geometry(schema: LabelSchema, geometry: Geometry, where: str) -> dict[str, Any]:
     if isinstance(geometry, Polygon3D):
         rings = []
         for ring in (geometry.shell, *geometry.holes):
-            positions = _positions(crs, ring, where)
+            positions = _positions(schema, ring, where)
             rings.append([*positions, positions[0]])
         return {"type": "Polygon", "coordinates": rings}
-    positions = _positions(crs, geometry.vertices, where)
+    positions = _positions(schema, geometry.vertices, where)
     if isinstance(geometry, Point3D):
         return {"type": "Point", "coordinates": positions[0]}
     return {"type": "LineString", "coordinates": positions}
 
 
-def _feature(crs: str, export_item: ExportItem, annotation: Annotation) -> str:
+def _feature(schema: LabelSchema, export_item: ExportItem, annotation: Annotation) -> str:
     where = f"geojson export: {export_item.file_name}: annotation {annotation.id}"
     for name in annotation.attributes:
         if name in RESERVED:
@@ -182,7 +210,7 @@ def _feature(crs: str, export_item: ExportItem, annotation: Annotation) -> str:
                                   "id": annotation.id, "tile": export_item.file_name}
     properties.update({str(k): annotation.attributes[k] for k in sorted(annotation.attributes)})
     feature = {"type": "Feature", "id": annotation.id,
-               "geometry": _geometry(crs, annotation.geometry, where),
+               "geometry": _geometry(schema, annotation.geometry, where),
                "properties": properties}
     try:
         return _ENCODE(feature)
@@ -194,8 +222,10 @@ def write(view: ProjectView, out: Path) -> Report:
     """Write ``map.geojson`` with one Feature per map annotation of every tile."""
     crs = _project_crs(view.schema, "export")
     _transformer(crs, "EPSG:4326")
+    _check_heights(view.schema, "export")
     report = Report(FORMAT.id)
-    head = {"format": MARK, "version": VERSION, "crs": crs, "heights": "unchanged",
+    head = {"format": MARK, "version": VERSION, "crs": crs, "heights": "ellipsoidal",
+            "project_heights": view.schema.heights,
             "schema": view.schema.name, "tool": f"annotator {__version__}"}
     count = 0
     with (out / FILE).open("w", encoding="utf-8", newline="\n") as handle:
@@ -216,12 +246,19 @@ def write(view: ProjectView, out: Path) -> Report:
                                 f"the project's {crs}")
                 else:
                     handle.write(("\n" if count == 0 else ",\n")
-                                 + _feature(crs, export_item, annotation))
+                                 + _feature(view.schema, export_item, annotation))
                     count += 1
                     report.wrote(annotation)
         handle.write("\n]}\n")
     report.files.append(FILE)
     return report
+
+
+def _check_heights(schema: LabelSchema, what: str) -> None:
+    try:
+        check_heights(schema)
+    except FormatError as exc:
+        raise FormatError(f"geojson {what}: {exc}") from None
 
 
 # -- read ------------------------------------------------------------------------------------
@@ -259,7 +296,7 @@ def _position(value: Any, where: str, heights: list[int]) -> list[float]:
     lat = finite(value[1], where, 90.0)
     if len(value) == 2:
         heights[0] += 1
-        return [lon, lat, 0.0]
+        return [lon, lat, math.nan]
     return [lon, lat, finite(value[2], where, 1e5)]
 
 
@@ -269,16 +306,17 @@ def _line(value: Any, where: str, heights: list[int], least: int) -> np.ndarray:
     return np.array([_position(p, where, heights) for p in value], dtype=np.float64)
 
 
-def _shape_of(geometry: Any, crs: str, where: str, heights: list[int]) -> Geometry:
+def _shape_of(geometry: Any, project: Callable[[np.ndarray, str], np.ndarray], where: str,
+              heights: list[int]) -> Geometry:
     if not isinstance(geometry, dict):
         raise FormatError(f"{where}: 'geometry' must be a GeoJSON geometry object")
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
     if kind == "Point":
-        point = from_lonlat(crs, np.array([_position(coordinates, where, heights)]), where)
+        point = project(np.array([_position(coordinates, where, heights)]), where)
         return shape_or_error(lambda: Point3D(point), where)
     if kind == "LineString":
-        line = from_lonlat(crs, _line(coordinates, where, heights, 2), where)
+        line = project(_line(coordinates, where, heights, 2), where)
         return shape_or_error(lambda: Polyline3D(line), where)
     if kind == "Polygon":
         if not isinstance(coordinates, list) or not coordinates:
@@ -286,10 +324,10 @@ def _shape_of(geometry: Any, crs: str, where: str, heights: list[int]) -> Geomet
         rings = []
         for index, raw in enumerate(coordinates):
             ring = _line(raw, f"{where}: ring {index}", heights, 4)
-            if not np.array_equal(ring[0], ring[-1]):
+            if not np.array_equal(ring[0], ring[-1], equal_nan=True):
                 raise FormatError(f"{where}: ring {index} is not closed (RFC 7946 rings end "
                                   "where they start)")
-            rings.append(from_lonlat(crs, ring[:-1], where))
+            rings.append(project(ring[:-1], where))
         return shape_or_error(lambda: Polygon3D(rings[0], tuple(rings[1:])), where)
     raise FormatError(f"{where}: geometry type {str(kind)[:40]!r} is not taken (Point, "
                       "LineString or Polygon)")
@@ -314,8 +352,18 @@ def read(path: Path, context: ImportContext) -> ImportResult:
     data = read_json(source)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise FormatError(f"{where}: not a GeoJSON FeatureCollection")
-    crs = _project_crs(context.schema, "import")
+    schema = context.schema
+    _project_crs(schema, "import")
     _check_crs_member(data, where)
+    head = data.get("annotator")
+    convert = not (isinstance(head, dict) and head.get("format") == MARK
+                   and head.get("heights") == "unchanged")
+    if convert:
+        _check_heights(schema, "import")
+
+    def project(positions: np.ndarray, place: str) -> np.ndarray:
+        return from_lonlat(schema, positions, place, convert)
+
     features = data.get("features")
     if not isinstance(features, list):
         raise FormatError(f"{where}: 'features' must be a list")
@@ -340,7 +388,7 @@ def read(path: Path, context: ImportContext) -> ImportResult:
             raise FormatError(f"{place}: no 'tile' property (nor a collection 'tile') "
                               "naming the point-cloud tile")
         name = safe_name(tile, place)
-        geometry = _shape_of(feature.get("geometry"), crs, place, heights)
+        geometry = _shape_of(feature.get("geometry"), project, place, heights)
         kind = properties.get("kind")
         if kind is not None and kind != geometry.kind:
             raise FormatError(f"{place}: 'kind' {str(kind)[:40]!r} does not match its "

@@ -41,7 +41,7 @@ import numpy as np
 from annotator.errors import FormatError
 from annotator.model import LabelSchema
 
-__all__ = ["ELLIPSOIDAL", "from_ellipsoidal", "is_ellipsoidal", "to_ellipsoidal"]
+__all__ = ["ELLIPSOIDAL", "check", "from_ellipsoidal", "is_ellipsoidal", "to_ellipsoidal"]
 
 ELLIPSOIDAL = "ellipsoidal"
 
@@ -49,6 +49,21 @@ ELLIPSOIDAL = "ellipsoidal"
 def is_ellipsoidal(schema: LabelSchema) -> bool:
     """Whether the project's stored heights are already above the ellipsoid."""
     return schema.heights.strip().lower() == ELLIPSOIDAL
+
+
+def check(schema: LabelSchema) -> None:
+    """Refuse now, in one line, what a conversion would refuse (a missing grid), so an
+    export fails before it writes anything."""
+    if is_ellipsoidal(schema):
+        return
+    if not schema.crs:
+        raise FormatError(f"heights {schema.heights}: the schema has no 'crs' to place "
+                          "them in")
+    if schema.geoid_grid:
+        _to_geodetic(schema.crs)
+        _grid_pipeline(str(Path(schema.geoid_grid).resolve()))
+    else:
+        _compound_to_3d(schema.crs, schema.heights)
 
 
 def to_ellipsoidal(schema: LabelSchema, xyz: np.ndarray) -> np.ndarray:
@@ -65,15 +80,14 @@ def _convert(schema: LabelSchema, xyz: np.ndarray, forward: bool) -> np.ndarray:
     points = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
     if is_ellipsoidal(schema) or len(points) == 0:
         return points[:, 2].copy()
-    if not schema.crs:
-        raise FormatError(f"heights {schema.heights}: the schema has no 'crs' to place "
-                          "them in")
+    check(schema)
+    crs = schema.crs or ""
     if not np.isfinite(points).all():
         raise FormatError("heights: a coordinate is not a finite number")
     if schema.geoid_grid:
-        z = _by_grid(schema.crs, schema.geoid_grid, points, forward)
+        z = _by_grid(crs, schema.geoid_grid, points, forward)
     else:
-        z = _by_proj(schema.crs, schema.heights, points, forward)
+        z = _by_proj(crs, schema.heights, points, forward)
     if not np.isfinite(z).all():
         bad = int(np.argmin(np.isfinite(z)))
         where = schema.geoid_grid or f"PROJ's geoid for {schema.heights}"
