@@ -13,12 +13,12 @@ import dataclasses
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from annotator.commands import AddAnnotations, DeleteAnnotations
+from annotator.commands import AddAnnotations, ChangeAnnotations, DeleteAnnotations
 from annotator.errors import Cancelled, FormatError
 from annotator.formats import (
     ExportItem,
@@ -223,8 +223,10 @@ def import_annotations(project: Project, format_id: str, path: str | os.PathLike
     if not source.exists():
         raise FormatError(f"{source}: no such file or folder")
     index = ItemIndex(_all_items(project), project.media_roots())
-    result = spec.read(source, ImportContext(project.schema, index.lookup, settings))
+    result = spec.read(source, ImportContext(project.schema, index.lookup, settings,
+                                             items=lambda: list(index.by_path.values())))
     additions, covered = _annotations(project, result, index, spec.media)
+    keys, links = _links(result)
     summary = ImportSummary(spec.id, len(covered), Counter(a.label for a in additions),
                             problems=list(result.problems))
     if not additions and not replace:
@@ -238,9 +240,48 @@ def import_annotations(project: Project, format_id: str, path: str | os.PathLike
                 project.stack.push(DeleteAnnotations(
                     old, f"Replace {len(old)} annotation(s) before importing {spec.id}"))
         if additions:
-            project.stack.push(AddAnnotations(
+            added = project.stack.push(AddAnnotations(
                 additions, f"Import {len(additions)} annotation(s) from {spec.id}"))
+            if links:
+                _link(project, added.written(), keys, links, spec.id)
     return summary
+
+
+def _links(result: ImportResult) -> tuple[list[str | None], dict[int, dict[str, str]]]:
+    """The keys of the imported shapes in order, and the links of those that have any;
+    a link to a key the import does not hold, or two shapes with one key, is refused."""
+    keys = [shape.key for image in result.images for shape in image.shapes]
+    named = [k for k in keys if k is not None]
+    if len(set(named)) != len(named):
+        twice = sorted(k for k, n in Counter(named).items() if n > 1)[0]
+        raise FormatError(f"{result.format} import: two shapes share the key {twice!r}; "
+                          "nothing was imported")
+    links: dict[int, dict[str, str]] = {}
+    position = 0
+    for image in result.images:
+        for shape in image.shapes:
+            for name, target in shape.links.items():
+                if target.removeprefix("-") not in named:
+                    raise FormatError(f"{result.format} import: shape {shape.key or position} "
+                                      f"links {name!r} to {target!r}, which is not in the "
+                                      "import; nothing was imported")
+            if shape.links:
+                links[position] = dict(shape.links)
+            position += 1
+    return keys, links
+
+
+def _link(project: Project, added: Sequence[Annotation], keys: list[str | None],
+          links: dict[int, dict[str, str]], format_id: str) -> None:
+    """Give the new annotations the links their shapes named by key, as annotation ids
+    (negative for a reversed use); a second step of the same transaction."""
+    ids = {key: int(a.id or 0) for key, a in zip(keys, added, strict=True) if key is not None}
+    before = [added[i] for i in sorted(links)]
+    after = [dataclasses.replace(added[i], links={
+        name: -ids[target[1:]] if target.startswith("-") else ids[target]
+        for name, target in links[i].items()}) for i in sorted(links)]
+    project.stack.push(ChangeAnnotations(
+        before, after, f"Link {len(after)} imported annotation(s) from {format_id}"))
 
 
 def _annotations(project: Project, result: ImportResult, index: ItemIndex, media: str,

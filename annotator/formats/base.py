@@ -194,9 +194,20 @@ class Report:
 
 @dataclass(frozen=True)
 class ImportedShape:
+    """One shape read from a file.
+
+    ``key`` names the shape within its import (e.g. ``"w12"`` for an OSM way)
+    so that other shapes of the same import can link to it: ``links`` maps a
+    link name to such a key, a leading ``"-"`` meaning the target is used
+    reversed.  The project stores them as :attr:`Annotation.links` with the
+    new annotation ids (negative for reversed).
+    """
+
     label: str
     geometry: Geometry
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    key: str | None = None
+    links: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,6 +244,9 @@ class ImportContext:
     lookup: Callable[[str], Item | None] = lambda name: None
     #: settings for the format, as in :attr:`ProjectView.options`
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: every item of the project, for readers that place shapes by position
+    #: (a map feature goes to the point-cloud tile whose origin is nearest)
+    items: Callable[[], Sequence[Item]] = lambda: ()
 
 
 @dataclass(frozen=True)
