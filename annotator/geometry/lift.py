@@ -327,6 +327,12 @@ def follow_ground(cloud: PointCloud, xy: npt.ArrayLike, locked: npt.ArrayLike | 
         raise GeometryError("follow_ground: no ground points under the line; draw it on the "
                             "tile's road surface, or set its heights")
     along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(lifted[:, :2], axis=0).T))])
+    pinned = np.zeros(len(z), dtype=bool)
+    if pins is not None:
+        drawn_at = [*np.flatnonzero(fraction == 0.0).tolist(), len(z) - 1]
+        for k, index in enumerate(drawn_at[:len(pins)]):
+            pinned[index] = bool(np.isfinite(pins[k]))
+    known &= ~_on_objects(along, z, known) | pinned
     if not known.all():
         z = np.interp(along, along[known], z[known])
     lifted[:, 2] = z
@@ -340,6 +346,39 @@ def follow_ground(cloud: PointCloud, xy: npt.ArrayLike, locked: npt.ArrayLike | 
     if closed and len(drawn) > 2:
         result = result[:-1]
     return result
+
+
+#: Steepest road grade (rise over run) a line's profile may climb between ground vertices.
+PROFILE_GRADE: Final = 0.12
+#: Metres above that grade from the lowest vertex near it where a vertex is on an object.
+PROFILE_SLACK: Final = 0.10
+#: Metres along the line either way searched for that lowest vertex.
+PROFILE_REACH: Final = 6.0
+
+
+def _on_objects(along: F64, z: F64, known: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Vertices lifted onto an object (a car's roof where no ground shows under it).
+
+    Under a parked car the scanner sees no road, so the lowest layer there is
+    the roof; along the line, though, the road before and after it is seen.
+    A vertex higher than the lowest one within :data:`PROFILE_REACH` metres
+    plus :data:`PROFILE_GRADE` of the distance between them (and
+    :data:`PROFILE_SLACK`) cannot be road; its height is then interpolated.
+    """
+    idx = np.flatnonzero(known)
+    if len(idx) < 3:
+        return np.zeros(len(z), dtype=bool)
+    s, h = along[idx], z[idx]
+    lo = np.searchsorted(s, s - PROFILE_REACH)
+    hi = np.searchsorted(s, s + PROFILE_REACH, side="right")
+    bound = np.full(len(s), np.inf)
+    for i in range(len(s)):  # a few hundred vertices per drawn line
+        window = slice(int(lo[i]), int(hi[i]))
+        bound[i] = float(np.min(h[window] + PROFILE_GRADE * np.abs(s[window] - s[i])))
+    high = h > bound + PROFILE_SLACK
+    out = np.zeros(len(z), dtype=bool)
+    out[idx[high]] = True
+    return out
 
 
 def _thin(along: F64, z: F64, a: int, b: int, tolerance: float, keep: npt.NDArray[np.bool_]

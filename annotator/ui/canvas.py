@@ -511,14 +511,20 @@ class CanvasScene(QGraphicsScene):
             item.set_view_scale(scale)
 
     def shape_at(self, pos: QPointF, editable_only: bool = False) -> ShapeItem | None:
-        """The topmost shown shape under ``pos``; selected shapes win ties."""
+        """The topmost shown shape under ``pos``; lines and points first (they cannot be
+        clicked anywhere else, unlike the inside of an area round them), then selected
+        shapes, then the one on top."""
         probe = QRectF(pos.x(), pos.y(), 0, 0)
         hits = [self.shapes[i] for i in self.layer.ids_in(probe)]
         hits = [s for s in hits if s.shown and s.contains(pos)]
         if editable_only:
             hits = [s for s in hits if not s.annotation.locked]
-        hits.sort(key=lambda s: (s.selected, s.zValue()), reverse=True)
+        hits.sort(key=lambda s: (s.annotation.kind in _THIN, s.selected, s.zValue()),
+                  reverse=True)
         return hits[0] if hits else None
+
+
+_THIN = frozenset({"polyline", "point"})
 
 
 class CanvasView(QGraphicsView):

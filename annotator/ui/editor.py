@@ -36,6 +36,7 @@ from annotator.shapes import Cuboid, Polygon, Polyline, RotatedBox
 from annotator.ui.adapter import ProjectAdapter
 from annotator.ui.canvas import CanvasView, ImageLayer, ShapeItem, shape_path
 from annotator.ui.cloud_frame import NUDGE_METRES, CloudFrame
+from annotator.ui.map_editing import KINDS_3D_OF, MapEditing
 from annotator.ui.tiles import TileLoader
 from annotator.ui.tools import TOOLS, Tool
 
@@ -77,6 +78,8 @@ class Editor(QObject):
         self.frame: CloudFrame | None = None
         self.cloud: PointCloud | None = None
         self._stored: dict[int, Annotation] = {}
+        #: heights, snapping and lanelets of map features on point-cloud tiles
+        self.maps = MapEditing(self)
         self.view.tool_handler = self
         adapter.annotationsChanged.connect(self._on_adapter_annotations_changed)
 
@@ -111,6 +114,7 @@ class Editor(QObject):
         self.scene.clear_shapes()
         self.frame, self.cloud = None, None
         self._stored = {}
+        self.maps.tile_opened()
         self.scene.set_backdrop(None, None)
         self.view.use_metres(item.kind == "pointcloud")
         if item.kind == "pointcloud":
@@ -137,6 +141,7 @@ class Editor(QObject):
                    rect: QRectF) -> None:
         """The open point-cloud tile is loaded: show its bird's-eye view and shapes."""
         self.frame, self.cloud = frame, cloud
+        self.maps.tile_opened()
         self.scene.set_backdrop(backdrop, rect)
         self.refresh()
         self.reset_view()
@@ -212,10 +217,14 @@ class Editor(QObject):
     def set_tool(self, name: str) -> None:
         self.tool.cancel()
         self.tool = self.tools[name]
+        if name == "lanelet" and "lanelet" in self.schema:
+            self.set_class("lanelet")
         if name != "select":
             self.last_drawing = (name, self.current_class)
             allowed = self.schema.get(self.current_class).kinds
-            if self.tool.kind not in allowed:
+            on_cloud = self.item is not None and self.item.kind == "pointcloud"
+            if self.tool.kind not in allowed and not (
+                    on_cloud and KINDS_3D_OF.get(self.tool.kind) in allowed):
                 self.status(self.tr("Class %s does not allow %s; pick another class") % (
                     self.current_class, self.tool.kind.replace("_", " ")))
         self.toolChanged.emit(name)
@@ -277,9 +286,18 @@ class Editor(QObject):
         return QPointF(min(max(pos.x(), rect.left()), rect.right()),
                        min(max(pos.y(), rect.top()), rect.bottom()))
 
+    def snap(self, pos: QPointF, exclude: int | None = None) -> QPointF:
+        """``pos``, snapped onto a map feature when drawing or moving map lines on a tile."""
+        if self.frame is None or self.tool.name not in ("polyline", "polygon", "select"):
+            return pos
+        return self.maps.snap(pos, exclude)
+
     def push(self, command: Command) -> Command | None:
         if self.frame is not None:
-            command = self._to_store(command)
+            command = self.maps.with_dependents(self._to_store(command))
+            if isinstance(command, CompositeCommand) and not command.commands:
+                self.refresh()  # nothing changes (a lanelet follows its boundaries)
+                return None
         done = self.adapter.push(command)
         if done is None:
             self.refresh()  # drop any preview of the refused edit
@@ -291,7 +309,8 @@ class Editor(QObject):
         assert frame is not None
         if isinstance(command, ChangeAnnotations):
             before = [self._stored.get(int(a.id or 0), a) for a in command.before]
-            after = [frame.to_store(a, self._stored.get(int(a.id or 0))) for a in command.after]
+            after = [frame.to_store(a, self._stored.get(int(a.id or 0)), self.maps.heights)
+                     for a in command.after]
             return ChangeAnnotations(before, after, command.label, command.merge_key)
         if isinstance(command, DeleteAnnotations):
             return DeleteAnnotations([self._stored.get(int(a.id or 0), a)
@@ -305,13 +324,22 @@ class Editor(QObject):
         if self.item is None:
             return
         label_class = self.schema.get(self.current_class)
-        if not label_class.allows(geometry.kind):
+        on_cloud = self.item.kind == "pointcloud" and geometry.dim == 2
+        kind = KINDS_3D_OF.get(geometry.kind, geometry.kind) if on_cloud else geometry.kind
+        if on_cloud and (kind == geometry.kind or self.frame is None or self.cloud is None):
+            self.status(self.tr("On a point-cloud tile, draw cuboids (U), map lines (L), "
+                                "areas (P) and points (T) in the bird's-eye view"))
+            return
+        if not label_class.allows(kind):
             self.status(self.tr("Class %s does not allow %s shapes") % (
-                label_class.name, geometry.kind.replace("_", " ")))
+                label_class.name, kind.replace("_", " ")))
             return
-        if self.item.kind == "pointcloud" and geometry.dim == 2:
-            self.status(self.tr("On a point-cloud tile, draw cuboids (U)"))
-            return
+        if on_cloud:
+            try:
+                geometry = self.maps.to_3d(geometry)
+            except AnnotatorError as exc:
+                self.status(str(exc))
+                return
         annotation = Annotation(None, int(self.item.id or 0), label_class.name, geometry,
                                 label_class.default_attributes(), self.adapter.project.user.name)
         done = self.push(AddAnnotations([annotation]))

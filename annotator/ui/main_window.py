@@ -51,6 +51,7 @@ from annotator.ui.cloud_workspace import CloudLoader, CloudPanel, LoadedCloud
 from annotator.ui.dashboard import Dashboard
 from annotator.ui.editor import Editor
 from annotator.ui.history import HistoryDialog
+from annotator.ui.map_editing import HEIGHT_STEP
 from annotator.ui.panels import (
     AnnotationPanel,
     AttributeEditor,
@@ -73,6 +74,8 @@ TOOL_KEYS = {
     "polyline": ("L", QT_TRANSLATE_NOOP("MainWindow", "Polyline")),
     "point": ("T", QT_TRANSLATE_NOOP("MainWindow", "Point")),
     "cuboid": ("U", QT_TRANSLATE_NOOP("MainWindow", "Cuboid (point clouds)")),
+    "lanelet": ("K", QT_TRANSLATE_NOOP("MainWindow", "Lanelet: left line, then right (point "
+                                                     "clouds)")),
 }
 UI_SCALES = (100, 125, 150, 200)
 
@@ -219,6 +222,21 @@ class MainWindow(QMainWindow):
                          partial(ed.nudge, dx, dy), (key,))
             self._action(f"action_nudge_{key.lower()}_far", self.tr("Nudge 10 pixels"),
                          partial(ed.nudge, dx * 10, dy * 10), (f"Shift+{key}",))
+
+        heights = edit.addMenu(self.tr("Map heights"))
+        heights.setObjectName("menuHeights")
+        for suffix, title, step, shortcut in (
+                ("up", self.tr("Raise 1 cm"), HEIGHT_STEP, "Ctrl+Up"),
+                ("down", self.tr("Lower 1 cm"), -HEIGHT_STEP, "Ctrl+Down"),
+                ("up_far", self.tr("Raise 10 cm"), 10 * HEIGHT_STEP, "Ctrl+Shift+Up"),
+                ("down_far", self.tr("Lower 10 cm"), -10 * HEIGHT_STEP, "Ctrl+Shift+Down")):
+            self._action(f"action_height_{suffix}", title, partial(ed.maps.step_height, step),
+                         (shortcut,), heights)
+        self.lock_heights_action = self._action(
+            "action_lock_heights", self.tr("Keep heights when moving vertices"),
+            lambda: ed.maps.set_heights_locked(self.lock_heights_action.isChecked()), ("G",),
+            heights)
+        self.lock_heights_action.setCheckable(True)
 
         tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
         group = QActionGroup(self)

@@ -24,8 +24,8 @@ from annotator.ui.canvas import ShapeItem
 if TYPE_CHECKING:
     from annotator.ui.editor import Editor
 
-__all__ = ["TOOLS", "BoxTool", "CuboidTool", "PointTool", "PolygonTool", "PolylineTool",
-           "RotatedBoxTool", "SelectTool", "Tool"]
+__all__ = ["TOOLS", "BoxTool", "CuboidTool", "LaneletTool", "PointTool", "PolygonTool",
+           "PolylineTool", "RotatedBoxTool", "SelectTool", "Tool"]
 
 _LEFT = Qt.MouseButton.LeftButton
 
@@ -81,7 +81,7 @@ class _ClickTool(Tool):
         if self.closed and len(self.points) >= self.minimum and self._near_first(pos):
             self.complete()
             return True
-        self.points.append(self.editor.clamp(pos))
+        self.points.append(self.editor.snap(self.editor.clamp(pos)))
         if self.maximum is not None and len(self.points) >= self.maximum:
             self.complete()
         else:
@@ -95,7 +95,7 @@ class _ClickTool(Tool):
 
     def move(self, pos: QPointF, event: QMouseEvent) -> bool:
         if self.points:
-            self._draft(self.points, self.editor.clamp(pos), self.closed)
+            self._draft(self.points, self.editor.snap(self.editor.clamp(pos)), self.closed)
             return True
         return False
 
@@ -367,6 +367,8 @@ class SelectTool(Tool):
             return True
         gesture = f"drag:{uuid.uuid4().hex}"
         if vertex is not None:
+            start = QPointF(*target.annotation.geometry.vertices[vertex, :2])
+            delta = self.editor.snap(start + delta, exclude=target.annotation_id) - start
             self.editor.push(move_vertices(target.annotation, [vertex],
                                            [delta.x(), delta.y()], gesture))
         else:
@@ -405,7 +407,50 @@ class SelectTool(Tool):
         self.target, self.vertex, self.origin, self.moved = None, None, None, False
 
 
+class LaneletTool(Tool):
+    """A lanelet from two map lines: click the left boundary, then the right one."""
+
+    name = "lanelet"
+    kind = "polygon3d"
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__(editor)
+        self.left: int | None = None
+
+    def press(self, pos: QPointF, event: QMouseEvent) -> bool:
+        if event.button() != _LEFT:
+            return False
+        maps = self.editor.maps
+        line = maps.line_at(pos)
+        if line is None:
+            self.editor.status(self.editor.tr(
+                "Click a lane boundary (a 3D line): the left one first, then the right"))
+            return True
+        if self.left is None:
+            self.left = int(line.id or 0)
+            self.editor.select([self.left])
+            self.editor.status(self.editor.tr("Left boundary picked; now click the right one "
+                                              "(Esc: start again)"))
+            return True
+        left = self.editor._stored.get(self.left)
+        self.left = None
+        if left is not None:
+            maps.make_lanelet(left, line)
+        return True
+
+    def key(self, event: QKeyEvent) -> bool:
+        if event.key() == Qt.Key.Key_Escape and self.left is not None:
+            self.cancel()
+            return True
+        return False
+
+    def cancel(self) -> None:
+        if self.left is not None:
+            self.left = None
+            self.editor.select([])
+
+
 TOOLS: dict[str, type[Tool]] = {
     t.name: t for t in (SelectTool, BoxTool, RotatedBoxTool, PolygonTool, PolylineTool, PointTool,
-                        CuboidTool)
+                        CuboidTool, LaneletTool)
 }

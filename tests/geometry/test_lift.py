@@ -9,7 +9,13 @@ import numpy.typing as npt
 import pytest
 
 from annotator.errors import GeometryError
-from annotator.geometry.lift import densify, ground_heights, ground_raster, lift_line
+from annotator.geometry.lift import (
+    densify,
+    follow_ground,
+    ground_heights,
+    ground_raster,
+    lift_line,
+)
 from annotator.media.pointcloud import PointCloud
 
 F64 = npt.NDArray[np.float64]
@@ -224,3 +230,39 @@ def test_stray_low_points_do_not_pull_the_ground_down() -> None:
     heights = ground_heights(noisy, spots + ORIGIN[:2])
     truth = ORIGIN[2] + sloped(spots[:, 0], spots[:, 1])
     assert np.abs(heights - truth).max() <= 0.02
+
+
+@pytest.mark.parametrize("surface", [flat, sloped, banked, crowned])
+def test_a_line_drawn_over_parked_cars_follows_the_road_under_them(surface: Surface) -> None:
+    """No road shows under a car: the roof is its lowest layer; the line's profile knows."""
+    cloud = make_tile(surface)
+    for cx, cy, yaw in CARS:
+        c, s = np.cos(yaw), np.sin(yaw)
+        # a lane line straight through the car, 10 m either side of it
+        drawn = np.array([[cx - 10 * c, cy - 10 * s], [cx + 10 * c, cy + 10 * s]])
+        drawn = np.clip(drawn, 0.5, [LENGTH - 0.5, WIDTH - 0.5]) + ORIGIN[:2]
+        line = follow_ground(cloud, drawn, max_step=0.5)
+        local = line[:, :2] - ORIGIN[:2]
+        truth = ORIGIN[2] + surface(local[:, 0], local[:, 1])
+        assert np.abs(line[:, 2] - truth).max() <= 0.02
+        # the plain lift would have put it on the roof
+        lifted = lift_line(cloud, drawn, max_step=0.5)
+        local = lifted[:, :2] - ORIGIN[:2]
+        assert (lifted[:, 2] - ORIGIN[2] - surface(local[:, 0], local[:, 1])).max() > 1.0
+
+
+def test_follow_ground_keeps_only_the_vertices_the_surface_needs() -> None:
+    cloud = make_tile(crowned, objects=False)
+    along = np.array([[1.0, 4.0], [59.0, 4.0]]) + ORIGIN[:2]      # along the road: a plane
+    assert len(follow_ground(cloud, along)) == 2
+    across = np.array([[5.0, 1.0], [5.0, 19.0]]) + ORIGIN[:2]      # over the crown
+    line = follow_ground(cloud, across, tolerance=0.01)
+    assert 3 <= len(line) <= 8
+    dense = lift_line(cloud, across, max_step=0.25)
+    # between the kept vertices, the straight line stays within 2 cm of the lifted surface
+    s_dense = dense[:, 1]
+    z_kept = np.interp(s_dense, line[:, 1], line[:, 2])
+    assert np.abs(z_kept - dense[:, 2]).max() <= 0.02
+    ring = np.array([[5.0, 5.0], [12.0, 5.0], [12.0, 15.0], [5.0, 15.0]]) + ORIGIN[:2]
+    closed = follow_ground(cloud, ring, closed=True)
+    assert not np.array_equal(closed[0], closed[-1]) and len(closed) >= 4
