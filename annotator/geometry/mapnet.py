@@ -19,8 +19,9 @@ not stored beside them:
   merge them into one node.
 * **Topology** follows Lanelet2: lanelet B *succeeds* A when B's left and
   right boundaries start where A's end; A and B are *neighbours* when they
-  share a boundary (A's left is B's right, same direction, or A's left is B's
-  left reversed for the lane of the other direction).
+  share a boundary (A's left is B's right, same direction), or lie *opposite*
+  (both use the centre line on the same side, one of them reversed: the
+  right side in left-hand traffic as in Japan, the left in right-hand traffic).
 * **Regulatory links.**  A ``traffic_sign`` or ``traffic_light`` annotation
   may link ``"stop_line"`` (the stop line it governs, Lanelet2's ``ref_line``)
   and ``"lanelet"`` (a lanelet it applies to).  Without a ``"lanelet"`` link it
@@ -214,7 +215,8 @@ class Network:
     predecessors: dict[int, list[int]] = field(default_factory=dict)
     #: lanelets sharing a boundary with the same direction (lane change possible)
     adjacent: dict[int, list[int]] = field(default_factory=dict)
-    #: lanelets sharing a boundary in opposite directions (the other carriageway lane)
+    #: lanelets sharing a boundary on the same side in opposite directions (the lane of
+    #: the other direction across the centre line)
     opposite: dict[int, list[int]] = field(default_factory=dict)
 
     def by_id(self) -> dict[int, LaneletView]:
@@ -278,7 +280,7 @@ def _relate(net: Network) -> None:
                 if side_a != side_b and rev_a == rev_b:
                     net.adjacent[a].append(b)
                     net.adjacent[b].append(a)
-                elif side_a == side_b == LEFT and rev_a != rev_b:
+                elif side_a == side_b and rev_a != rev_b:
                     net.opposite[a].append(b)
                     net.opposite[b].append(a)
 

@@ -538,6 +538,7 @@ class MainWindow(QMainWindow):
         self.bev = BevLayer(loaded.bev, frame)
         self.bev.set_mode(str(self.cloud_panel.mode.currentData()))
         self.editor.show_cloud(cloud, frame, self.bev, self.bev.boundingRect())
+        self.problems.refresh_marks()
         self.cloud_panel.set_cloud(cloud)
         self._update_cloud_panel()
         self.statusBar().showMessage(self.tr("%s: %d points") % (item.path, len(cloud)), 6000)

@@ -38,7 +38,7 @@ from annotator.commands import (
     CompositeCommand,
     DeleteAnnotations,
 )
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, GeometryError
 from annotator.geometry.lift import follow_ground, ground_heights
 from annotator.geometry.mapnet import (
     LEFT,
@@ -115,8 +115,14 @@ class MapEditing(QObject):
         frame, cloud = editor.frame, editor.cloud
         assert frame is not None and cloud is not None
         if type(geometry) is Point:
-            lifted = frame.lift(geometry.points, None, self.heights)
-            return Point3D(lifted)
+            xy = frame.world_points(geometry.points)
+            z = self._pins(xy)
+            if np.isnan(z[0]) and self.heights.ground is not None:
+                z = self.heights.ground(xy)
+            if np.isnan(z[0]):
+                raise GeometryError("no ground points there: put the point on the tile, "
+                                    "then set its height")
+            return Point3D(np.column_stack((xy, z)))
         if type(geometry) is Polyline:
             xy = frame.world_points(geometry.points)
             return Polyline3D(follow_ground(cloud, xy, self._pins(xy)))

@@ -10,6 +10,8 @@ apply (each one an undoable command).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -45,9 +47,15 @@ class ProblemMarks(QGraphicsItem):
         self.spots: list[tuple[QPointF, str]] = []
         self._bounds = QRectF()
 
-    def set_findings(self, findings: list[Finding]) -> None:
+    def set_findings(self, findings: list[Finding],
+                     to_scene: Callable[[float, float], tuple[float, float]] | None = None
+                     ) -> None:
+        """Rings at the findings' spots; ``to_scene`` maps a spot (a tile's findings
+        name world metres) to the scene."""
         self.prepareGeometryChange()
-        self.spots = [(QPointF(*f.location), f.severity) for f in findings if f.location]
+        place = to_scene or (lambda x, y: (x, y))
+        self.spots = [(QPointF(*place(*f.location)), f.severity) for f in findings
+                      if f.location]
         bounds = QRectF()
         for spot, _ in self.spots:
             bounds = bounds.united(QRectF(spot, spot))
@@ -184,7 +192,13 @@ class ProblemPanel(QWidget):
         scope = self.tr("batch") if self.batch_id is not None else self.tr("item")
         self.summary.setText(self.tr("In this %s: %d error(s), %d warning(s)") % (
             scope, errors, warnings))
-        self.marks.set_findings(self.current())
+        frame = self.editor.frame
+        self.marks.set_findings(self.current(), frame.scene_xy if frame is not None else None)
+
+    def refresh_marks(self) -> None:
+        """Place the rings again (the open tile's bird's-eye frame just arrived)."""
+        frame = self.editor.frame
+        self.marks.set_findings(self.current(), frame.scene_xy if frame is not None else None)
 
     def _text(self, finding: Finding) -> str:
         mark = "✖" if finding.severity == "error" else "⚠"
@@ -204,7 +218,11 @@ class ProblemPanel(QWidget):
             self.editor.zoom_to_selection()
         elif finding.location:
             x, y = finding.location
-            self.editor.view.zoom_to(QRectF(x - 40, y - 40, 80, 80))
+            frame = self.editor.frame
+            reach = 40.0
+            if frame is not None:  # world metres on a tile: ten metres round the spot
+                (x, y), reach = frame.scene_xy(x, y), 5.0
+            self.editor.view.zoom_to(QRectF(x - reach, y - reach, 2 * reach, 2 * reach))
 
     def _on_tree_menu(self, position: QPoint) -> None:
         row = self.tree.itemAt(position)
