@@ -305,6 +305,32 @@ JA = {
     "%d validation error(s) (see validation.html)":
         "検証エラー %d 件（validation.html を参照）",
     "Export failed: %s": "エクスポートに失敗しました: %s",
+    ("On a point-cloud tile, draw cuboids (U), map lines (L), areas (P) and points (T) in the "
+     "bird's-eye view"):
+        "点群タイルでは俯瞰ビューで直方体 (U)・地図の線 (L)・領域 (P)・点 (T) を描きます",
+    "Lanelet (point clouds)": "レーンレット (点群)",
+    "Map heights": "地図の高さ",
+    "Raise 1 cm": "1 cm 上げる",
+    "Lower 1 cm": "1 cm 下げる",
+    "Raise 10 cm": "10 cm 上げる",
+    "Lower 10 cm": "10 cm 下げる",
+    "Keep heights when moving vertices": "頂点を動かしても高さを保つ",
+    "Moved vertices keep their heights": "動かした頂点は高さを保ちます",
+    "Moved vertices take the ground's height": "動かした頂点は地面の高さになります",
+    "Select a map feature, or one of its vertices, to change its height":
+        "高さを変えるには地図要素かその頂点を選んでください",
+    "Height %.2f m": "高さ %.2f m",
+    "Pick two different lines: the left boundary, then the right":
+        "異なる 2 本の線を選んでください: 左の境界、次に右の境界",
+    "Class %s does not allow lanelets (polygon3d)":
+        "クラス %s ではレーンレット (polygon3d) を作れません",
+    "Lanelet added; its direction was turned to keep the left line on the left":
+        "レーンレットを追加しました。左の線が左になるよう向きを反転しました",
+    "Lanelet added": "レーンレットを追加しました",
+    "Click a lane boundary (a 3D line): the left one first, then the right":
+        "車線の境界 (3D の線) をクリック: まず左、次に右",
+    "Left boundary picked; now click the right one (Esc: start again)":
+        "左の境界を選びました。次に右の境界をクリック (Esc: やり直し)",
 }
 
 

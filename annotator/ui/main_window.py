@@ -74,8 +74,7 @@ TOOL_KEYS = {
     "polyline": ("L", QT_TRANSLATE_NOOP("MainWindow", "Polyline")),
     "point": ("T", QT_TRANSLATE_NOOP("MainWindow", "Point")),
     "cuboid": ("U", QT_TRANSLATE_NOOP("MainWindow", "Cuboid (point clouds)")),
-    "lanelet": ("K", QT_TRANSLATE_NOOP("MainWindow", "Lanelet: left line, then right (point "
-                                                     "clouds)")),
+    "lanelet": ("K", QT_TRANSLATE_NOOP("MainWindow", "Lanelet (point clouds)")),
 }
 UI_SCALES = (100, 125, 150, 200)
 

@@ -45,14 +45,14 @@
 <context>
     <name>CanvasView</name>
     <message>
-        <location filename="../canvas.py" line="533" />
-        <location filename="../canvas.py" line="556" />
+        <location filename="../canvas.py" line="539" />
+        <location filename="../canvas.py" line="562" />
         <source>Image canvas</source>
         <extracomment>Colours of the changes a reviewer sees (Okabe-Ito green and blue). "added" or "changed" since the batch's previous submission (shown to reviewers) What lies under the shapes when there is no image (the bird's-eye raster).</extracomment>
         <translation>画像キャンバス</translation>
     </message>
     <message>
-        <location filename="../canvas.py" line="556" />
+        <location filename="../canvas.py" line="562" />
         <source>Bird's-eye view</source>
         <extracomment>Zoom limits and the zoom-to-shape cap, in screen pixels per scene unit (an image pixel; a metre in the bird's-eye view, see :meth:`use_metres`).</extracomment>
         <translation>俯瞰ビュー</translation>
@@ -450,59 +450,63 @@
 <context>
     <name>Editor</name>
     <message>
-        <location filename="../editor.py" line="152" />
+        <location filename="../editor.py" line="157" />
         <source>Large image without overviews: shown at 1:1; press F to fit</source>
-        <extracomment>Height in metres of a cuboid drawn where there are no points to fit. A point-cloud item was opened: its tile is wanted (the workspace loads it). The bird's-eye scene of the open point-cloud tile, once it is loaded.</extracomment>
+        <extracomment>Height in metres of a cuboid drawn where there are no points to fit. A point-cloud item was opened: its tile is wanted (the workspace loads it). The bird's-eye scene of the open point-cloud tile, once it is loaded. heights, snapping and lanelets of map features on point-cloud tiles</extracomment>
         <translation>縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="219" />
+        <location filename="../editor.py" line="228" />
         <source>Class %s does not allow %s; pick another class</source>
         <translation>クラス %s では %s を使えません。別のクラスを選んでください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="226" />
+        <location filename="../editor.py" line="235" />
         <source>Nothing drawn yet to repeat</source>
         <translation>繰り返す描画がまだありません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="309" />
-        <location filename="../editor.py" line="452" />
+        <location filename="../editor.py" line="330" />
+        <source>On a point-cloud tile, draw cuboids (U), map lines (L), areas (P) and points (T) in the bird's-eye view</source>
+        <translation>点群タイルでは俯瞰ビューで直方体 (U)・地図の線 (L)・領域 (P)・点 (T) を描きます</translation>
+    </message>
+    <message>
+        <location filename="../editor.py" line="334" />
+        <location filename="../editor.py" line="480" />
         <source>Class %s does not allow %s shapes</source>
         <translation>クラス %s では %s の図形を使えません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="313" />
         <source>On a point-cloud tile, draw cuboids (U)</source>
         <translation>点群タイルでは直方体を描いてください (U)</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="332" />
+        <location filename="../editor.py" line="360" />
         <source>Cuboids are drawn in the bird's-eye view of a point-cloud tile</source>
         <translation>直方体は点群タイルの俯瞰ビューで描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="335" />
+        <location filename="../editor.py" line="363" />
         <source>Drag round an object, or click two corners and a side</source>
         <translation>物体を囲むようにドラッグするか、2つの角と1辺をクリックしてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="343" />
+        <location filename="../editor.py" line="371" />
         <source>No points there: draw the cuboid round an object</source>
         <translation>そこには点がありません: 物体を囲むように直方体を描いてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="348" />
+        <location filename="../editor.py" line="376" />
         <source>No points above the ground there: the cuboid stands on the ground, %.1f m high</source>
         <translation>地面より上に点がありません: 直方体を地面の上に高さ %.1f m で置きました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="421" />
+        <location filename="../editor.py" line="449" />
         <source>Copied %d shape(s)</source>
         <translation>%d 個の図形をコピーしました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="490" />
+        <location filename="../editor.py" line="518" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
     </message>
@@ -638,545 +642,580 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="69" />
+        <location filename="../main_window.py" line="70" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="70" />
+        <location filename="../main_window.py" line="71" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="71" />
+        <location filename="../main_window.py" line="72" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="72" />
+        <location filename="../main_window.py" line="73" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="73" />
+        <location filename="../main_window.py" line="74" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="74" />
+        <location filename="../main_window.py" line="75" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="75" />
+        <location filename="../main_window.py" line="76" />
         <source>Cuboid (point clouds)</source>
         <translation>直方体（点群）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="117" />
+        <location filename="../main_window.py" line="77" />
+        <source>Lanelet (point clouds)</source>
+        <translation>レーンレット (点群)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="119" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138" />
+        <location filename="../main_window.py" line="140" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139" />
+        <location filename="../main_window.py" line="141" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140" />
+        <location filename="../main_window.py" line="142" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141" />
+        <location filename="../main_window.py" line="143" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="145" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146" />
+        <location filename="../main_window.py" line="148" />
         <source>Review comments</source>
         <translation>レビューコメント</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="155" />
+        <location filename="../main_window.py" line="157" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="156" />
+        <location filename="../main_window.py" line="158" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="157" />
+        <location filename="../main_window.py" line="159" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="158" />
+        <location filename="../main_window.py" line="160" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="178" />
+        <location filename="../main_window.py" line="180" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="179" />
+        <location filename="../main_window.py" line="181" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="183" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182" />
-        <location filename="../main_window.py" line="696" />
+        <location filename="../main_window.py" line="184" />
+        <location filename="../main_window.py" line="714" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
-        <location filename="../main_window.py" line="697" />
+        <location filename="../main_window.py" line="186" />
+        <location filename="../main_window.py" line="715" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="189" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="188" />
+        <location filename="../main_window.py" line="190" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189" />
+        <location filename="../main_window.py" line="191" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="190" />
+        <location filename="../main_window.py" line="192" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="191" />
+        <location filename="../main_window.py" line="193" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="193" />
+        <location filename="../main_window.py" line="195" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="196" />
+        <location filename="../main_window.py" line="198" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="198" />
+        <location filename="../main_window.py" line="200" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200" />
+        <location filename="../main_window.py" line="202" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="202" />
+        <location filename="../main_window.py" line="204" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="204" />
+        <location filename="../main_window.py" line="206" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="206" />
+        <location filename="../main_window.py" line="208" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="208" />
+        <location filename="../main_window.py" line="210" />
         <source>Turn counter-clockwise 1°</source>
         <translation>反時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="210" />
+        <location filename="../main_window.py" line="212" />
         <source>Turn clockwise 1°</source>
         <translation>時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="212" />
+        <location filename="../main_window.py" line="214" />
         <source>Turn counter-clockwise 10°</source>
         <translation>反時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="216" />
         <source>Turn clockwise 10°</source>
         <translation>時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="218" />
+        <location filename="../main_window.py" line="220" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220" />
+        <location filename="../main_window.py" line="222" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="223" />
+        <location filename="../main_window.py" line="225" />
+        <source>Map heights</source>
+        <translation>地図の高さ</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="228" />
+        <source>Raise 1 cm</source>
+        <translation>1 cm 上げる</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="229" />
+        <source>Lower 1 cm</source>
+        <translation>1 cm 下げる</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="230" />
+        <source>Raise 10 cm</source>
+        <translation>10 cm 上げる</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="231" />
+        <source>Lower 10 cm</source>
+        <translation>10 cm 下げる</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="235" />
+        <source>Keep heights when moving vertices</source>
+        <translation>頂点を動かしても高さを保つ</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="240" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="226" />
+        <location filename="../main_window.py" line="243" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="254" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239" />
+        <location filename="../main_window.py" line="256" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="245" />
+        <location filename="../main_window.py" line="262" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="246" />
+        <location filename="../main_window.py" line="263" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247" />
+        <location filename="../main_window.py" line="264" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="249" />
+        <location filename="../main_window.py" line="266" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251" />
+        <location filename="../main_window.py" line="268" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="253" />
+        <location filename="../main_window.py" line="270" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="273" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260" />
+        <location filename="../main_window.py" line="277" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="261" />
+        <location filename="../main_window.py" line="278" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263" />
+        <location filename="../main_window.py" line="280" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="264" />
+        <location filename="../main_window.py" line="281" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="283" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272" />
+        <location filename="../main_window.py" line="289" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273" />
+        <location filename="../main_window.py" line="290" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="275" />
+        <location filename="../main_window.py" line="292" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="294" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280" />
+        <location filename="../main_window.py" line="297" />
         <source>Mark item done, go to the next not done</source>
         <translation>アイテムを完了にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="283" />
+        <location filename="../main_window.py" line="300" />
         <source>Mark item verified empty, go to the next not done</source>
         <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="285" />
+        <location filename="../main_window.py" line="302" />
         <source>Clear the item's mark</source>
         <translation>アイテムの印を消す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="287" />
+        <location filename="../main_window.py" line="304" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="289" />
+        <location filename="../main_window.py" line="306" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291" />
+        <location filename="../main_window.py" line="308" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293" />
+        <location filename="../main_window.py" line="310" />
         <source>Accept this batch</source>
         <translation>このバッチを承認</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="296" />
+        <location filename="../main_window.py" line="313" />
         <source>Reject this batch (with a summary)…</source>
         <translation>このバッチを差し戻す（要約付き）…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="298" />
+        <location filename="../main_window.py" line="315" />
         <source>Reopen this batch…</source>
         <translation>このバッチを再開…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="302" />
+        <location filename="../main_window.py" line="319" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304" />
+        <location filename="../main_window.py" line="321" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307" />
+        <location filename="../main_window.py" line="324" />
         <source>Pin a review comment</source>
         <translation>レビューコメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="309" />
+        <location filename="../main_window.py" line="326" />
         <source>History of this batch…</source>
         <translation>このバッチの履歴…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="311" />
+        <location filename="../main_window.py" line="328" />
         <source>Lead dashboard…</source>
         <translation>リーダー用ダッシュボード…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="315" />
+        <location filename="../main_window.py" line="332" />
         <source>Correct mode (reviewers: edit the batch under review)</source>
         <translation>修正モード（レビュアー: レビュー中のバッチを編集）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="331" />
+        <location filename="../main_window.py" line="348" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="356" />
+        <location filename="../main_window.py" line="373" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="416" />
+        <location filename="../main_window.py" line="433" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428" />
+        <location filename="../main_window.py" line="445" />
         <source>Correct mode: your edits to this batch are recorded as yours</source>
         <translation>修正モード: このバッチへの編集はあなたの編集として記録されます</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="429" />
+        <location filename="../main_window.py" line="446" />
         <source>Review is read-only again</source>
         <translation>レビューは再び読み取り専用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="434" />
+        <location filename="../main_window.py" line="451" />
         <source>The dashboard is a lead's</source>
         <translation>ダッシュボードはリーダー用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="471" />
+        <location filename="../main_window.py" line="488" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="480" />
+        <location filename="../main_window.py" line="497" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="505" />
+        <location filename="../main_window.py" line="522" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="510" />
+        <location filename="../main_window.py" line="527" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="525" />
+        <location filename="../main_window.py" line="543" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="571" />
+        <location filename="../main_window.py" line="589" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="444" />
-        <location filename="../main_window.py" line="588" />
+        <location filename="../main_window.py" line="461" />
+        <location filename="../main_window.py" line="606" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="593" />
+        <location filename="../main_window.py" line="611" />
         <source>Reject batch %s</source>
         <translation>バッチ %s を差し戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="594" />
+        <location filename="../main_window.py" line="612" />
         <source>Reopen batch %s</source>
         <translation>バッチ %s を再開</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="596" />
+        <location filename="../main_window.py" line="614" />
         <source>What should the annotator know? (kept in the history)</source>
         <translation>アノテーターへの伝達事項（履歴に残ります）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="600" />
+        <location filename="../main_window.py" line="618" />
         <source>A rejection needs a summary for the annotator</source>
         <translation>差し戻しにはアノテーター向けの要約が必要です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="604" />
+        <location filename="../main_window.py" line="622" />
         <source>Accept batch?</source>
         <translation>バッチを承認しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="605" />
+        <location filename="../main_window.py" line="623" />
         <source>Accept batch %s? Its work then counts as delivered.</source>
         <translation>バッチ %s を承認しますか？ 作業は納品済みとして扱われます。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="620" />
+        <location filename="../main_window.py" line="638" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="625" />
+        <location filename="../main_window.py" line="643" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="626" />
+        <location filename="../main_window.py" line="644" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="635" />
+        <location filename="../main_window.py" line="653" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="668" />
+        <location filename="../main_window.py" line="686" />
         <source>Read-only here: %s</source>
         <translation>ここは読み取り専用です: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="684" />
+        <location filename="../main_window.py" line="702" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="686" />
+        <location filename="../main_window.py" line="704" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="687" />
+        <location filename="../main_window.py" line="705" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="690" />
+        <location filename="../main_window.py" line="708" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="690" />
+        <location filename="../main_window.py" line="708" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="696" />
+        <location filename="../main_window.py" line="714" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="697" />
+        <location filename="../main_window.py" line="715" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="709" />
+        <location filename="../main_window.py" line="727" />
         <source>This image cannot be shown:
 %s
 
@@ -1185,6 +1224,50 @@ Press D for the next item.</source>
 %s
 
 D キーで次のアイテムへ進めます。</translation>
+    </message>
+</context>
+<context>
+    <name>MapEditing</name>
+    <message>
+        <location filename="../map_editing.py" line="144" />
+        <source>Moved vertices keep their heights</source>
+        <extracomment>Metres one PageUp/PageDown moves a height (Shift: ten times). Screen pixels the snap radius is at least. Metres between tile origins within which a tile's features snap as neighbours. The 3D kind a 2D drawing tool makes on a point-cloud tile.</extracomment>
+        <translation>動かした頂点は高さを保ちます</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="145" />
+        <source>Moved vertices take the ground's height</source>
+        <translation>動かした頂点は地面の高さになります</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="168" />
+        <source>Select a map feature, or one of its vertices, to change its height</source>
+        <translation>高さを変えるには地図要素かその頂点を選んでください</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="175" />
+        <source>Height %.2f m</source>
+        <translation>高さ %.2f m</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="237" />
+        <source>Pick two different lines: the left boundary, then the right</source>
+        <translation>異なる 2 本の線を選んでください: 左の境界、次に右の境界</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="243" />
+        <source>Class %s does not allow lanelets (polygon3d)</source>
+        <translation>クラス %s ではレーンレット (polygon3d) を作れません</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="261" />
+        <source>Lanelet added; its direction was turned to keep the left line on the left</source>
+        <translation>レーンレットを追加しました。左の線が左になるよう向きを反転しました</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="262" />
+        <source>Lanelet added</source>
+        <translation>レーンレットを追加しました</translation>
     </message>
 </context>
 <context>
@@ -1224,53 +1307,53 @@ D キーで次のアイテムへ進めます。</translation>
 <context>
     <name>ProblemPanel</name>
     <message>
-        <location filename="../problems.py" line="97" />
+        <location filename="../problems.py" line="105" />
         <source>Problem count</source>
         <extracomment>(item id, annotation id or 0) the user asked to see</extracomment>
         <translation>問題の数</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="100" />
+        <location filename="../problems.py" line="108" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="173" />
+        <location filename="../problems.py" line="181" />
         <source>%s (open)</source>
         <translation>%s（表示中）</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="184" />
+        <location filename="../problems.py" line="192" />
         <source>batch</source>
         <translation>バッチ</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="184" />
+        <location filename="../problems.py" line="192" />
         <source>item</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="185" />
+        <location filename="../problems.py" line="193" />
         <source>In this %s: %d error(s), %d warning(s)</source>
         <translation>この%s: エラー %d 件、警告 %d 件</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="219" />
+        <location filename="../problems.py" line="237" />
         <source>Repair: keep the largest part</source>
         <translation>修正: 最大の部分を残す</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="220" />
+        <location filename="../problems.py" line="238" />
         <source>Repair: split into parts</source>
         <translation>修正: 部分ごとに分割</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="221" />
+        <location filename="../problems.py" line="239" />
         <source>Repair: clip to the image</source>
         <translation>修正: 画像の範囲に切り取る</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="222" />
+        <location filename="../problems.py" line="240" />
         <source>Repair: drop duplicate vertices</source>
         <translation>修正: 重複した頂点を削除</translation>
     </message>
@@ -1397,6 +1480,16 @@ D キーで次のアイテムへ進めます。</translation>
         <location filename="../tools.py" line="274" />
         <source>Drag to draw a box</source>
         <translation>ドラッグして矩形を描いてください</translation>
+    </message>
+    <message>
+        <location filename="../tools.py" line="427" />
+        <source>Click a lane boundary (a 3D line): the left one first, then the right</source>
+        <translation>車線の境界 (3D の線) をクリック: まず左、次に右</translation>
+    </message>
+    <message>
+        <location filename="../tools.py" line="432" />
+        <source>Left boundary picked; now click the right one (Esc: start again)</source>
+        <translation>左の境界を選びました。次に右の境界をクリック (Esc: やり直し)</translation>
     </message>
 </context>
 </TS>
