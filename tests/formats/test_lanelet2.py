@@ -90,8 +90,8 @@ def road_network(first_id: int = 1, items: tuple[int, int] = (1, 2)) -> list[Ann
         x1 = x0 + 25.0
         centre = add("lane_line", Polyline3D(_line(x0, x1, 0.0)),
                      {"line_type": "solid", "line_color": "yellow"}, x=x0)
-        dashed = add("lane_line", Polyline3D(_line(x0, x1, -3.5)), {"line_type": "dashed"},
-                     x=x0)
+        dashed = add("lane_line", Polyline3D(_line(x0, x1, -3.5)),
+                     {"line_type": "dashed", "line_color": "white"}, x=x0)
         curb = add("road_edge", Polyline3D(_line(x0, x1, -7.0)), {"edge_type": "curb"}, x=x0)
         rail = add("road_edge", Polyline3D(_line(x0, x1, 3.5)), {"edge_type": "guardrail"},
                    x=x0)

@@ -1,0 +1,107 @@
+"""Lanelet2 maps through the real CLI, on the sample LAZ road tile (EPSG:6677)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.commands import AddAnnotations
+from annotator.geometry.mapnet import network
+from annotator.model import Annotation
+from annotator.project import Project
+from annotator.schema import load_schema
+from tests.cli.conftest import SCHEMA, TILE, assert_refused, make_image, run_cli, snapshot
+from tests.formats.test_lanelet2 import HOSTILE, load, road_network, routing
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with one image (item 1) and the LAZ tile (item 2)."""
+    base = tmp_path_factory.mktemp("lanelet2")
+    media = base / "media"
+    make_image(media / "a.jpg")
+    shutil.copy(TILE, media / TILE.name)
+    folder = base / "proj"
+    with Project.create(folder, load_schema(SCHEMA), "lead") as project:
+        project.import_media([media / "a.jpg"])
+        project.import_media([media / TILE.name])
+    return folder
+
+
+@pytest.fixture
+def mapped(tmp_path: Path, template: Path) -> Path:
+    """The template with the generated road network on the tile (ids kept, links valid)."""
+    folder = tmp_path / "proj"
+    shutil.copytree(template, folder)
+    with Project.open(folder, "lead") as project:
+        project.stack.push(AddAnnotations(road_network(first_id=1, items=(2, 2))))
+    return folder
+
+
+def stored(folder: Path) -> list[Annotation]:
+    with Project.open(folder, "lead") as project:
+        return list(project.store.annotations_for_item(2))
+
+
+def test_export_is_a_deliverable_the_lanelet2_library_loads_and_routes(
+        mapped: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("export", mapped, "--format", "lanelet2", "--out", out)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "lanelet2"
+    assert manifest["annotations"] == len(stored(mapped))
+    for name in ("lanelet2_map.osm", "map_projector_info.yaml"):
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == manifest["files"][name]
+    found, errors = load(out / "lanelet2_map.osm")
+    assert errors == []
+    graph = routing(found)
+    assert graph.checkValidity() == []
+    ours = network(stored(mapped))
+    counts = {int(ll.attributes["annotator:id"]): len(graph.following(ll))
+              for ll in found.laneletLayer}
+    assert counts == {k: len(v) for k, v in ours.successors.items()}
+
+
+def test_export_then_import_into_a_fresh_project_keeps_the_network(
+        mapped: Path, template: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli("export", mapped, "--format", "lanelet2", "--out", out).returncode == 0
+    fresh = tmp_path / "fresh"
+    shutil.copytree(template, fresh)
+    result = run_cli("import", fresh, "--annotations", f"lanelet2:{out}")
+    assert result.returncode == 0, result.stderr
+    want, got = stored(mapped), stored(fresh)
+    assert f"imported {len(want)} annotation(s) on 1 item(s)" in result.stdout
+    assert sorted(a.label for a in got) == sorted(a.label for a in want)
+
+    def signature(annotations: list[Annotation]) -> dict[tuple[float, ...], object]:
+        """Each annotation by its first vertex (rounded), with class, attributes, and its
+        links as the first vertices of what they link (and the sign of the link)."""
+        first = {a.id: tuple(np.round(np.asarray(a.geometry.vertices)[0], 4))
+                 for a in annotations}
+        return {first[a.id] + (len(a.label),): (
+            a.label, dict(a.attributes),
+            {k: (v < 0, first[abs(v)]) for k, v in a.links.items()}) for a in annotations}
+
+    assert signature(got) == signature(want)
+    before, after = network(want), network(got)
+    assert sorted(len(v) for v in after.successors.values()) == sorted(
+        len(v) for v in before.successors.values())
+    assert after.broken == {}
+
+
+@pytest.mark.parametrize("name", ["missing node", "three boundaries", "billion laughs",
+                                  "NaN longitude", "truncated"])
+def test_hostile_maps_are_refused_and_the_project_is_unchanged(
+        name: str, mapped: Path, tmp_path: Path) -> None:
+    before = snapshot(mapped)
+    bad = tmp_path / "bad.osm"
+    bad.write_text(HOSTILE[name][0])
+    assert_refused(run_cli("import", mapped, "--annotations", f"lanelet2:{bad}"), str(bad))
+    assert snapshot(mapped) == before
