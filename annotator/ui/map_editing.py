@@ -65,6 +65,8 @@ HEIGHT_STEP = 0.01
 SNAP_PIXELS = 8.0
 #: Metres between tile origins within which a tile's features snap as neighbours.
 NEIGHBOUR_REACH = 400.0
+#: Metres beyond a tile's points within which a neighbour's feature may be snapped to.
+SEAM_REACH = 5.0
 #: The 3D kind a 2D drawing tool makes on a point-cloud tile.
 KINDS_3D_OF = {"polyline": "polyline3d", "polygon": "polygon3d", "point": "point3d"}
 
@@ -90,21 +92,41 @@ class MapEditing(QObject):
         self._neighbours = self._neighbour_features()
 
     def _neighbour_features(self) -> list[Annotation]:
+        """Map lines and areas of other tiles that come within reach of this one.
+
+        Candidates are the tiles whose origin lies within :data:`NEIGHBOUR_REACH`
+        of this tile's, and, where origins are unknown (PCD headers carry no
+        bounds), the tiles of the same batch; of their features, those with a
+        vertex within :data:`SEAM_REACH` of this tile's points are kept.
+        """
         editor = self.editor
-        item = editor.item
-        if item is None or item.origin is None:
+        item, cloud = editor.item, editor.cloud
+        if item is None or cloud is None or not len(cloud.xyz):
             return []
-        project = editor.adapter.project
+        store = editor.adapter.project.store
+        batch = store.batch_for_item(int(item.id or 0))
+        near = []
+        for page in store.iter_items(kind="pointcloud"):
+            for other in page:
+                if other.id == item.id:
+                    continue
+                if item.origin is not None and other.origin is not None:
+                    if abs(other.origin[0] - item.origin[0]) <= NEIGHBOUR_REACH and \
+                            abs(other.origin[1] - item.origin[1]) <= NEIGHBOUR_REACH:
+                        near.append(other)
+                elif batch is not None and store.batch_for_item(int(other.id or 0)) == batch:
+                    near.append(other)
+        low = cloud.origin[:2] + cloud.xyz[:, :2].min(axis=0) - SEAM_REACH
+        high = cloud.origin[:2] + cloud.xyz[:, :2].max(axis=0) + SEAM_REACH
         found: list[Annotation] = []
-        ox, oy = item.origin[0], item.origin[1]
-        near = [other for page in project.store.iter_items(kind="pointcloud") for other in page
-                if other.id != item.id and other.origin is not None
-                and abs(other.origin[0] - ox) <= NEIGHBOUR_REACH
-                and abs(other.origin[1] - oy) <= NEIGHBOUR_REACH]
         for other in near:
-            found.extend(a for a in editor.adapter.annotations(int(other.id or 0))
-                         if isinstance(a.geometry, Polyline3D | Polygon3D)
-                         and not is_lanelet(a))
+            for annotation in editor.adapter.annotations(int(other.id or 0)):
+                if not isinstance(annotation.geometry, Polyline3D | Polygon3D) or \
+                        is_lanelet(annotation):
+                    continue
+                xy = annotation.geometry.vertices[:, :2]
+                if ((xy >= low) & (xy <= high)).all(axis=1).any():
+                    found.append(annotation)
         return found
 
     # -- heights ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtWidgets import QMainWindow
 
 from annotator.geometry.mapnet import is_lanelet, network
@@ -41,7 +41,9 @@ def stored(window: QMainWindow) -> list[Annotation]:
 
 
 def click(qtbot, window: QMainWindow, x: float, y: float) -> None:
-    pos = window.canvas.mapFromScene(scene_of(window, x, y))
+    """A click at tile-local (x, y) metres of the open tile."""
+    frame = window.editor.frame
+    pos = window.canvas.mapFromScene(QPointF(*frame.scene_xy(frame.ox + x, frame.oy + y)))
     qtbot.mouseMove(window.canvas.viewport(), pos)
     qtbot.mouseClick(window.canvas.viewport(), LEFT, NO_MOD, pos)
 
@@ -188,3 +190,47 @@ def test_heights_are_raised_with_keys_and_kept_when_locked(qtbot, map_window):
     after = next(a for a in stored(window) if a.id == line.id).geometry.vertices
     assert after[1, 0] - ORIGIN[0] == pytest.approx(12, abs=0.1)
     assert after[1, 2] == pytest.approx(raised[1, 2], abs=1e-9)
+
+
+def test_lines_join_across_a_tile_seam(qtbot, open_ui, tmp_path, settings_dir):
+    """A lane line ending at the east edge of one tile is continued on the next tile:
+    the new line's first vertex snaps onto the neighbour tile's end point, exactly."""
+    from annotator.media.pcd import write_pcd
+    from annotator.media.pointcloud import read_pointcloud
+    from annotator.project import Project
+    from annotator.schema import load_schema
+    from tests.ui.helpers import SCHEMA
+    from tests.ui.test_cloud_workspace import make_tile
+
+    west, east = tmp_path / "west.pcd", tmp_path / "east.pcd"
+    make_tile(west)
+    cloud = read_pointcloud(west)
+    cloud.origin[0] += 30.0            # the next tile east: same ground plane shifted
+    cloud.xyz[:, 2] += np.float32(0.03 * 30.0)
+    write_pcd(east, cloud, "binary")
+    folder = tmp_path / "seam"
+    lead = Project.create(folder, load_schema(SCHEMA), user="lead")
+    try:
+        ids = lead.import_media([west, east]).added
+        lead.create_batch("clouds", ids)
+        lead.batch_action("clouds", "assign", assignee="ann")
+    finally:
+        lead.close()
+    with Project.open(folder, "ann") as ann:
+        ann.batch_action("clouds", "start")
+    window = open_ui(folder)
+    window.open_item(ids[0])
+    qtbot.waitUntil(lambda: window.editor.frame is not None, timeout=20_000)
+    window.canvas.setFocus()
+    settle()
+    first = draw_line(qtbot, window, "lane_line", [(-5, -5), (14.5, -5)])
+    end = first.geometry.vertices[-1]
+    window.open_item(ids[1])
+    qtbot.waitUntil(lambda: window.editor.frame is not None and window.item.id == ids[1],
+                    timeout=20_000)
+    window.canvas.setFocus()
+    settle()
+    # on the east tile, local x = world x - (ORIGIN x + 30): the seam is at local -15.5
+    second = draw_line(qtbot, window, "lane_line", [(-15.4, -5.05), (0, -5)])
+    assert second.item_id == ids[1]
+    assert np.array_equal(second.geometry.vertices[0], end)
