@@ -56,8 +56,11 @@ links between the imported annotations.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -542,8 +545,10 @@ def _read_layer(reading: _Reading, name: str) -> None:
 
     where = f"{reading.source}: layer {name}"
     try:
-        meta, fids, geometry, fields = raw.read(reading.source, layer=name, return_fids=True,
-                                                datetime_as_string=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meta, fids, geometry, fields = raw.read(reading.source, layer=name,
+                                                    return_fids=True, datetime_as_string=True)
     except (RuntimeError, OSError, ValueError) as exc:
         raise FormatError(f"{where}: GDAL cannot read it ({_gdal_error(exc)})") from None
     transform = _transform_from(meta.get("crs"), reading.context, where, reading)
@@ -589,13 +594,34 @@ def _check_heights(source: Path, schema: LabelSchema, metadata: Any) -> None:
                           f"{schema.heights} heights")
 
 
+def _unique_keys(reading: _Reading) -> None:
+    """GIS files often number each layer's rows from 1: an ``id`` met twice is no key,
+    unless a link names it, which is then ambiguous and refused."""
+    shapes = [s for image in reading.images.values() for s in image.shapes]
+    seen = Counter(s.key for s in shapes if s.key is not None)
+    twice = {key for key, count in seen.items() if count > 1}
+    if not twice:
+        return
+    linked = {target.lstrip("-") for s in shapes for target in s.links.values()}
+    if twice & linked:
+        key = min(twice & linked, key=int)
+        raise FormatError(f"{reading.source}: features of several layers have id {key}, and "
+                          "a link names it; give the features distinct ids")
+    for image in reading.images.values():
+        image.shapes = [dataclasses.replace(s, key=None) if s.key in twice else s
+                        for s in image.shapes]
+
+
 def _read_layers(source: Path, context: ImportContext) -> ImportResult:
     import pyogrio
 
     try:
-        listing = pyogrio.list_layers(source)
-        metadata = (pyogrio.read_info(source, layer=str(listing[0][0])).get("dataset_metadata")
-                    if len(listing) else None)
+        with warnings.catch_warnings():
+            # GDAL's notes on odd files; what matters is raised, or read and checked here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            listing = pyogrio.list_layers(source)
+            metadata = (pyogrio.read_info(source, layer=str(listing[0][0]))
+                        .get("dataset_metadata") if len(listing) else None)
     except (RuntimeError, OSError, ValueError) as exc:
         raise FormatError(f"{source}: GDAL cannot read it as a GeoPackage "
                           f"({_gdal_error(exc)})") from None
@@ -606,6 +632,7 @@ def _read_layers(source: Path, context: ImportContext) -> ImportResult:
             reading.problems.append(f"{source}: table {name} has no geometry; not imported")
             continue
         _read_layer(reading, str(name))
+    _unique_keys(reading)
     result = ImportResult(FORMAT.id, list(reading.images.values()), reading.problems)
     for count, what in ((reading.flat, "geometries had no height; z set to 0"),
                         (reading.split, "multi-part features were split into their parts"),
