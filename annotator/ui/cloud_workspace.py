@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.errors import AnnotatorError
+from annotator.geometry.mapnet import is_lanelet
 from annotator.media.bev import BevRenderer
 from annotator.media.pointcloud import Cancelled, PointCloud, read_pointcloud
 from annotator.model import Annotation
-from annotator.shapes import Cuboid
+from annotator.shapes import Cuboid, Point3D, Polygon3D, Polyline3D
 from annotator.ui.cuboid_views import CuboidViews
 from annotator.ui.pointcloud_view import PointCloudView
 
@@ -177,6 +178,11 @@ class CloudPanel(QWidget):
         cuboids = [(int(a.id or 0), a.geometry, color_of(a.label)) for a in annotations
                    if isinstance(a.geometry, Cuboid)]
         self.view3d.set_cuboids(cuboids)
+        self.view3d.set_features([
+            (int(a.id or 0), a.geometry.shell if isinstance(a.geometry, Polygon3D)
+             else a.geometry.vertices, color_of(a.label), isinstance(a.geometry, Polygon3D))
+            for a in annotations if isinstance(a.geometry, Polyline3D | Polygon3D | Point3D)
+            and not a.hidden and not is_lanelet(a)])
         self.view3d.set_selection(set(selection))
         chosen = next((c for c in cuboids if c[0] in selection), None)
         if chosen is None:

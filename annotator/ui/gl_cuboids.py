@@ -30,7 +30,8 @@ import numpy.typing as npt
 from annotator.shapes import Cuboid
 
 __all__ = [
-    "FLOATS_PER_VERTEX", "CuboidOverlay", "box_corners", "box_segments", "pick",
+    "FLOATS_PER_VERTEX", "CuboidOverlay", "box_corners", "box_segments", "feature_vertices",
+    "pick",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -119,6 +120,34 @@ class CuboidOverlay:
             verts[index, ..., 12] = (SELECTED_WIDTH if chosen else LINE_WIDTH) * scale
         return cls(tuple(ident for ident, _, _ in ordered), corners, centres, segments,
                    verts.reshape(-1, FLOATS_PER_VERTEX))
+
+
+def feature_vertices(features: list[tuple[int, F64, str, bool]], origin: F64,
+                     selection: set[int], scale: float = 1.0) -> F32:
+    """Line quads for map features: ``(annotation_id, WORLD (n, 3) vertices, colour,
+    closed)``; a closed one (an area) also joins its last vertex to its first.
+
+    They are drawn like cuboid edges, so a lane line shows at its lifted height
+    among the points and a wrong height stands out at once.
+    """
+    parts = []
+    for ident, world, colour, closed in features:
+        local = np.asarray(world, dtype=np.float64) - origin
+        if len(local) == 1:  # a point: a short upright mark, 1.5 m
+            local = np.vstack([local, local + np.array([0.0, 0.0, 1.5])])
+        ends = np.concatenate([local, local[:1]]) if closed and len(local) > 2 else local
+        segments = np.stack([ends[:-1], ends[1:]], axis=1)
+        verts = np.zeros((len(segments), 6, FLOATS_PER_VERTEX), dtype=np.float32)
+        verts[..., 0:3] = segments[:, None, 0, :]
+        verts[..., 3:6] = segments[:, None, 1, :]
+        verts[..., 6:8] = _QUAD
+        chosen = ident in selection
+        verts[..., 8:12] = _rgba(colour, chosen)
+        verts[..., 12] = (SELECTED_WIDTH if chosen else LINE_WIDTH + 0.5) * scale
+        parts.append(verts.reshape(-1, FLOATS_PER_VERTEX))
+    if not parts:
+        return np.zeros((0, FLOATS_PER_VERTEX), dtype=np.float32)
+    return np.concatenate(parts)
 
 
 def _segment_distance(p: F64, a: F64, b: F64) -> F64:

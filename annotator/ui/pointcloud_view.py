@@ -59,7 +59,7 @@ from annotator.media.pointcloud import PointCloud
 from annotator.shapes import Cuboid
 from annotator.ui.gl_camera import OrbitCamera, Sphere
 from annotator.ui.gl_cloud import COLOUR_MODES, MAX_POINTS, Cells, PreparedCloud
-from annotator.ui.gl_cuboids import CuboidOverlay, pick
+from annotator.ui.gl_cuboids import CuboidOverlay, feature_vertices, pick
 from annotator.ui.gl_loading import CloudLoader
 from annotator.ui.gl_navigation import Navigator
 from annotator.ui.gl_renderer import (
@@ -146,6 +146,8 @@ class PointCloudView(QOpenGLWidget):
         self._cuboids: list[tuple[int, Cuboid, str]] = []
         self._selection: set[int] = set()
         self._overlay = CuboidOverlay.build([], self._origin, set())
+        self._features: list[tuple[int, np.ndarray, str, bool]] = []
+        self._feature_lines = feature_vertices([], self._origin, set())
         self._renderer: CloudRenderer | None = None
         self._info: dict[str, str] = {}
         self._janitors: list[RendererJanitor] = []
@@ -231,6 +233,11 @@ class PointCloudView(QOpenGLWidget):
     def set_cuboids(self, cuboids: Sequence[tuple[int, Cuboid, str]]) -> None:
         """``(annotation_id, cuboid in WORLD coordinates, "#rrggbb")`` for each box."""
         self._cuboids = list(cuboids)
+        self._rebuild_overlay()
+
+    def set_features(self, features: Sequence[tuple[int, np.ndarray, str, bool]]) -> None:
+        """Map features: ``(annotation_id, WORLD (n, 3) vertices, "#rrggbb", closed)``."""
+        self._features = list(features)
         self._rebuild_overlay()
 
     def set_selection(self, ids: set[int]) -> None:
@@ -331,6 +338,8 @@ class PointCloudView(QOpenGLWidget):
             self._origin = first.copy()
         self._overlay = CuboidOverlay.build(self._cuboids, self._origin, self._selection,
                                             self.devicePixelRatioF())
+        self._feature_lines = feature_vertices(self._features, self._origin, self._selection,
+                                               self.devicePixelRatioF())
         self._pending_lines = True
         self.update()
 
@@ -397,7 +406,8 @@ class PointCloudView(QOpenGLWidget):
         if uploading:
             self._upload(renderer)
         if self._pending_lines:
-            renderer.upload_lines(self._overlay.vertices)
+            renderer.upload_lines(np.concatenate([self._overlay.vertices,
+                                                  self._feature_lines]))
             self._pending_lines = False
         width, height = self._device_size()
         key = (self._camera.state(), width, height, self._mode, self._point_size, self._serial)

@@ -530,3 +530,26 @@ def test_no_point_in_the_view_frustum_is_in_a_skipped_cell() -> None:
         assert not (inside & ~drawn).any()
         seen += bool(inside.any())
     assert seen >= 30, "most cameras see part of the road"
+
+
+def test_map_features_are_drawn_at_their_heights(view: PointCloudView, qtbot) -> None:
+    """A lane line lifted 1 m above the ground shows 1 m up, not on the ground."""
+    view.set_cloud(scene(n_ground=2000))
+    view.set_colour_mode("height")
+    line = np.array([w(5, -2, 1.0), w(15, -2, 1.0), w(25, -2, 1.0)])
+    area = np.array([w(5, 3, 0.0), w(10, 3, 0.0), w(10, 6, 0.0)])
+    view.set_features([(7, line, "#00ff00", False), (8, area, "#00ff00", True)])
+    frame = still(view, qtbot)
+    green = mask_of(frame, GREEN, 30)
+    for px, py in view.map_to_widget([w(10, -2, 1.0), w(20, -2, 1.0), w(7.5, 3, 0.0),
+                                      w(7.5, 4.5, 0.0)]):
+        assert green[int(py) - 2:int(py) + 3, int(px) - 2:int(px) + 3].any()
+    # (7.5, 4.5) lies on the area's closing edge (10, 6) -> (5, 3); nothing at the raised line's
+    # foot on the ground, 1 m below it
+    foot = view.map_to_widget(w(10, -2, 0.0))[0]
+    above = view.map_to_widget(w(10, -2, 1.0))[0]
+    if abs(foot[1] - above[1]) > 6:
+        assert not green[int(foot[1]) - 1:int(foot[1]) + 2,
+                         int(foot[0]) - 1:int(foot[0]) + 2].any()
+    view.set_features([])
+    assert not mask_of(grab(view), GREEN, 30).any()
