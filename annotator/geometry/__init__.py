@@ -8,10 +8,13 @@ into an undoable command.  Nothing here imports Qt or touches the store.
 from annotator.geometry.repair import (
     REPAIRS,
     clip_to_image,
+    connect_end,
     drop_duplicate_vertices,
     make_valid,
     repair,
     repairs_for,
+    reverse_lanelet,
+    swap_lanelet_sides,
 )
 from annotator.geometry.validate import (
     RULES,
@@ -29,11 +32,14 @@ __all__ = [
     "SEVERITIES",
     "Finding",
     "clip_to_image",
+    "connect_end",
     "drop_duplicate_vertices",
     "error_count",
     "make_valid",
     "repair",
     "repairs_for",
+    "reverse_lanelet",
+    "swap_lanelet_sides",
     "validate_annotations",
     "validate_items",
     "warning_count",

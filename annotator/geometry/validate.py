@@ -32,12 +32,18 @@ cuboid_size                error     a cuboid with a non-positive length, width 
 cuboid_empty               warning   no point of the item's cloud inside a cuboid
 cuboid_below_ground        warning   a cuboid's bottom more than 0.3 m below the local
                                      ground, or its top below the ground
+map_dangling_end ...       see :mod:`annotator.geometry._maps`: the HD-map rules
+(8 rules)                            (dangling ends, crossing lines, broken, swapped or
+                                     too narrow lanelets, loose stop lines, height steps,
+                                     duplicates) over the 3D map kinds of every item
 =========================  ========  =====================================================
 
 Only 2D image kinds (box, rotated_box, polygon, polyline, point) get the
 geometric rules; cuboids get the cuboid rules (the two that need points only
 when the caller passes ``clouds``, a function giving an item's point cloud);
-other 3D kinds get the class and attribute rules.
+other 3D kinds get the class and attribute rules, and the map rules when a
+run holds any 3D map kind (polyline3d, polygon3d, point3d): those check the
+road network across all the items of the run, so neighbouring tiles meet.
 
 >>> from annotator.model import Annotation, Item, LabelClass, LabelSchema, Polygon
 >>> schema = LabelSchema("s", (LabelClass("car", "#e6194b", ("polygon",)),))
@@ -73,6 +79,7 @@ from annotator.geometry._checks import (
     fmt_point,
 )
 from annotator.geometry._cuboids import Clouds, check_cuboids
+from annotator.geometry._maps import MAP_KINDS, MAP_RULES, check_map
 from annotator.geometry._ragged import FloatArray, IntArray
 from annotator.geometry.overlap import overlap_candidates
 from annotator.model import Annotation, Geometry, Item, LabelClass, LabelSchema
@@ -112,6 +119,7 @@ RULES: dict[str, tuple[str, str]] = {
     "cuboid_empty": ("warning", "no point of the item's point cloud inside the cuboid"),
     "cuboid_below_ground": ("warning", "cuboid bottom more than 0.3 m below the local ground, "
                                        "or its top below the ground"),
+    **MAP_RULES,
 }
 
 #: Shapes above which the overlap search runs on two threads.
@@ -225,6 +233,8 @@ def _validate_items(schema: LabelSchema, entries: Iterable[tuple[Item, Sequence[
             hits += simple_check(ctx, kinds[kind])
     if "cuboid" in kinds:
         hits += check_cuboids(ctx, kinds["cuboid"], items, clouds)
+    if not MAP_KINDS.isdisjoint(kinds):
+        hits += check_map(ctx, kinds)
     groups = owner * max(len(labels), 1) + label_code
     hits += _overlap_hits(ctx, area_shapes, groups)
     findings = [_finding(items, ctx, hit) for hit in hits]

@@ -252,7 +252,8 @@ def test_repairs_for_each_rule() -> None:
     assert repairs_for(_finding("duplicate_vertices", "warning")) == ["drop_duplicate_vertices"]
     assert repairs_for(_finding("unknown_class")) == []
     assert repairs_for(_finding("polygon_invalid", annotation=None)) == []
-    names = {name for rule in ("polygon_invalid", "outside_image", "duplicate_vertices")
+    names = {name for rule in ("polygon_invalid", "outside_image", "duplicate_vertices",
+                               "map_dangling_end", "lanelet_swapped")
              for name in repairs_for(_finding(rule, "warning"))}
     assert names == set(REPAIRS)
 

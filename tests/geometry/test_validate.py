@@ -20,6 +20,7 @@ from annotator.geometry import (
     warning_count,
 )
 from annotator.geometry._checks import _shell_shape
+from annotator.geometry._maps import MAP_RULES
 from annotator.geometry._ragged import Ragged
 from annotator.geometry._simple import rings_simple
 from annotator.model import (
@@ -395,7 +396,7 @@ def test_rules_are_documented_with_their_severity() -> None:
         "polygon_invalid", "too_few_vertices", "too_small", "duplicate_vertices",
         "outside_image", "polyline_self_crossing", "overlap_same_class",
         "class_kind_not_allowed", "unknown_class", "attribute_missing", "attribute_invalid",
-        "cuboid_size", "cuboid_empty", "cuboid_below_ground"}
+        "cuboid_size", "cuboid_empty", "cuboid_below_ground", *MAP_RULES}
     assert all(severity in SEVERITIES and text for severity, text in RULES.values())
 
 
@@ -497,8 +498,9 @@ def test_vectorised_matches_the_reference(seed: int) -> None:
 
 def test_the_reference_sees_every_rule() -> None:
     rules_seen = {key[2] for seed in range(6) for key in reference(SCHEMA, _random_entries(seed))}
-    # the cuboid rules have their own tests (tests/geometry/test_cuboid_rules.py)
-    assert rules_seen == {rule for rule in RULES if not rule.startswith("cuboid_")}
+    # the cuboid and map rules have their own tests (test_cuboid_rules.py, test_map_rules.py)
+    assert rules_seen == {rule for rule in RULES
+                          if not rule.startswith("cuboid_") and rule not in MAP_RULES}
 
 
 def test_many_polygons_in_blocks_match_the_reference() -> None:
