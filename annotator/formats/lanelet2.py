@@ -75,7 +75,6 @@ DTDs/entities, truncated XML) are refused in one line naming the element.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections import Counter
@@ -107,15 +106,17 @@ from annotator.formats.base import (
     shape_or_error,
     typed_attribute,
 )
+from annotator.geometry.heights import check as check_heights
+from annotator.geometry.heights import from_ellipsoidal, to_ellipsoidal
 from annotator.geometry.mapnet import (
     LANELET,
     LEFT,
     RIGHT,
     STOP_LINE,
     LaneletView,
+    boundary_ref,
     crossed_lanelets,
     lanelet_polygon,
-    network,
     orient_boundaries,
 )
 from annotator.model import Annotation, Item, LabelSchema
@@ -224,16 +225,14 @@ def _project_crs(schema: LabelSchema, what: str) -> str:
     return schema.crs
 
 
-def _heights(name: str, schema: LabelSchema, xyz: F64) -> F64:
-    """Heights converted by the heights module (ellipsoidal <-> the project's)."""
+def _heights(convert: Callable[[LabelSchema, F64], Any], schema: LabelSchema, xyz: F64,
+             where: str) -> F64:
+    """Heights converted between the project's and ellipsoidal ones (a missing geoid grid
+    is refused in one line)."""
     try:
-        module = importlib.import_module("annotator.geometry.heights")
-    except ImportError:
-        if schema.heights == "ellipsoidal":
-            return np.array(xyz[:, 2], dtype=np.float64)
-        raise FormatError(f"lanelet2: heights are {schema.heights}, and this installation "
-                          "cannot convert them to ellipsoidal ones") from None
-    return np.asarray(getattr(module, name)(schema, xyz), dtype=np.float64)
+        return np.asarray(convert(schema, xyz), dtype=np.float64)
+    except FormatError as exc:
+        raise FormatError(f"{where}: {exc}") from None
 
 
 # -- write ---------------------------------------------------------------------------------
@@ -250,16 +249,41 @@ def _tag(key: str, value: str, where: str) -> str:
     return f'    <tag k="{_text(key, where)}" v="{_text(value, where)}"/>\n'
 
 
-def _own_tags(export_item: ExportItem, annotation: Annotation, where: str) -> str:
-    parts = [_tag("annotator:class", annotation.label, where),
-             _tag("annotator:tile", export_item.file_name, where),
-             _tag("annotator:id", str(annotation.id), where)]
-    for name in sorted(annotation.attributes):
-        value = annotation.attributes[name]
-        if value is None:
-            continue
-        parts.append(_tag(ATTR + str(name), attribute_text(value), where))
-    return "".join(parts)
+class _Blocks:
+    """The tag lines of an element but its id, memoised: a map repeats few of them."""
+
+    def __init__(self) -> None:
+        self.memo: dict[Any, str] = {}
+
+    def __call__(self, export_item: ExportItem, annotation: Annotation,
+                 standard: Callable[[Annotation], list[tuple[str, str]]], extra: str = ""
+                 ) -> str:
+        attrs = annotation.attributes
+        try:
+            key: Any = (standard, annotation.label, annotation.kind, export_item.file_name,
+                        extra, tuple(sorted(attrs.items())))
+            hash(key)
+        except TypeError:
+            key = None
+        block = self.memo.get(key) if key is not None else None
+        if block is None:
+            where = f"lanelet2 export: {export_item.file_name}: annotation {annotation.id}"
+            parts = [_tag(k, v, where) for k, v in standard(annotation)]
+            if extra:
+                parts.append(_tag("annotator:reversed", extra, where))
+            parts.append(_tag("annotator:class", annotation.label, where))
+            parts.append(_tag("annotator:tile", export_item.file_name, where))
+            for name in sorted(attrs):
+                if attrs[name] is not None:
+                    parts.append(_tag(ATTR + str(name), attribute_text(attrs[name]), where))
+            block = "".join(parts)
+            if key is not None:
+                self.memo[key] = block
+        return f'{block}    <tag k="annotator:id" v="{annotation.id}"/>\n'
+
+
+def _point_tags(annotation: Annotation) -> list[tuple[str, str]]:
+    return [("type", annotation.label)]
 
 
 def _line_tags(annotation: Annotation) -> list[tuple[str, str]]:
@@ -340,6 +364,16 @@ def _plan(view: ProjectView, crs: str, report: Report) -> _Plan:
     return plan
 
 
+def _decimals(values: F64, decimals: int) -> list[str]:
+    """Numbers as decimal text with at most ``decimals`` places (the shortest text of the
+    rounded value: fast, and no exponents)."""
+    rounded = np.round(values, decimals)
+    texts = list(map(repr, rounded.tolist()))
+    for i in np.flatnonzero((rounded != 0) & (np.abs(rounded) < 1e-4)).tolist():
+        texts[i] = f"{rounded[i]:.{decimals}f}"
+    return texts
+
+
 def _grid(xyz: F64) -> npt.NDArray[np.int64]:
     """:func:`~annotator.geometry.mapnet.point_key` of many vertices at once."""
     return np.rint(xyz / KEY_GRID).astype(np.int64)
@@ -349,11 +383,15 @@ def write(view: ProjectView, out: Path) -> Report:
     """Write ``lanelet2_map.osm`` and ``map_projector_info.yaml`` for the whole view."""
     crs = _project_crs(view.schema, "export")
     _transformer(crs, "EPSG:4326")
+    try:
+        check_heights(view.schema)
+    except FormatError as exc:
+        raise FormatError(f"lanelet2 export: {exc}") from None
     report = Report(FORMAT.id)
     plan = _plan(view, crs, report)
 
     # nodes: line and area vertices merged by point key, then three per signal, one per point
-    shapes = [np.asarray(a.geometry.vertices, np.float64) for _, a in plan.lines]
+    shapes = [a.geometry.vertices for _, a in plan.lines]
     counts = np.array([len(v) for v in shapes], dtype=np.int64)
     merged = np.concatenate(shapes) if shapes else np.zeros((0, 3))
     if len(merged):
@@ -384,7 +422,7 @@ def write(view: ProjectView, out: Path) -> Report:
     lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         raise FormatError(f"{where}: coordinates lie outside what {crs} can transform to WGS84")
-    ele = _heights("to_ellipsoidal", view.schema, nodes)
+    ele = _heights(to_ellipsoidal, view.schema, nodes, where)
     chosen = projector(crs, float(lon[0]), float(lat[0]))
     local_x, local_y = chosen.local(lon, lat)
     if not (np.isfinite(ele).all() and np.isfinite(local_x).all()
@@ -392,60 +430,48 @@ def write(view: ProjectView, out: Path) -> Report:
         raise FormatError(f"{where}: heights or local coordinates are not finite numbers")
 
     n_lines, n_signals = len(line_nodes), len(signal_nodes)
-    first_way = len(nodes) + 1
-    way_of: dict[int, int] = {}
+    n_plain = n_lines + n_signals
+    blocks = _Blocks()
     parts: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n',
                         f'<osm version="0.6" generator="annotator {__version__}">\n',
                         '  <MetaInfo format_version="1" map_version="1"/>\n']
-    lat_text = np.char.mod(f"%.{DECIMALS}f", lat)
-    lon_text = np.char.mod(f"%.{DECIMALS}f", lon)
-    ele_text = np.char.mod("%.6f", ele)
-    x_text = np.char.mod("%.6f", local_x)
-    y_text = np.char.mod("%.6f", local_y)
-    point_tags = {n_lines + n_signals + i: _own_tags(e, a, f"{where}: annotation {a.id}")
-                  for i, (e, a) in enumerate(plan.points)}
-    for i in range(len(nodes)):
-        parts.append(f'  <node id="{i + 1}" lat="{lat_text[i]}" lon="{lon_text[i]}">\n'
-                     f'    <tag k="ele" v="{ele_text[i]}"/>\n'
-                     f'    <tag k="local_x" v="{x_text[i]}"/>\n'
-                     f'    <tag k="local_y" v="{y_text[i]}"/>\n')
-        extra = point_tags.get(i)
-        if extra is not None:
-            a = plan.points[i - n_lines - n_signals][1]
-            parts.append(_tag("type", a.label, where) + extra)
-            report.wrote(a)
+    texts = zip(_decimals(lat, DECIMALS), _decimals(lon, DECIMALS), _decimals(ele, 6),
+                _decimals(local_x, 6), _decimals(local_y, 6), strict=True)
+    for i, (la, lo, el, lx, ly) in enumerate(texts, start=1):
+        parts.append(f'  <node id="{i}" lat="{la}" lon="{lo}">\n    <tag k="ele" v="{el}"/>\n'
+                     f'    <tag k="local_x" v="{lx}"/>\n    <tag k="local_y" v="{ly}"/>\n')
+        if i > n_plain:
+            export_item, annotation = plan.points[i - 1 - n_plain]
+            parts.append(blocks(export_item, annotation, _point_tags))
+            report.wrote(annotation)
         parts.append("  </node>\n")
 
-    way = first_way
+    way = len(nodes) + 1
+    way_of: dict[int, int] = {}
+    nd_text = [f'    <nd ref="{r}"/>\n' for r in range(1, n_lines + 1)]
+    nd_all = [nd_text[r] for r in node_of_vertex.tolist()]
     start = 0
-    for (export_item, annotation), count in zip(plan.lines, counts, strict=True):
-        place = f"{where}: {export_item.file_name}: annotation {annotation.id}"
-        refs = node_of_vertex[start:start + count] + 1
-        start += int(count)
+    for (export_item, annotation), count in zip(plan.lines, counts.tolist(), strict=True):
         parts.append(f'  <way id="{way}">\n')
-        parts.append("".join(f'    <nd ref="{r}"/>\n' for r in refs.tolist()))
-        parts.append("".join(_tag(k, v, place) for k, v in _line_tags(annotation)))
-        parts.append(_own_tags(export_item, annotation, place))
+        parts.extend(nd_all[start:start + count])
+        parts.append(blocks(export_item, annotation, _line_tags))
         parts.append("  </way>\n")
+        start += count
         way_of[int(annotation.id or 0)] = way
         report.wrote(annotation)
         way += 1
     signal_way: dict[int, int] = {}
     for index, (export_item, annotation) in enumerate(plan.signals):
-        place = f"{where}: {export_item.file_name}: annotation {annotation.id}"
         base = n_lines + 3 * index + 1
         parts.append(f'  <way id="{way}">\n    <nd ref="{base}"/>\n    <nd ref="{base + 1}"/>\n'
                      f'    <nd ref="{base + 2}"/>\n')
-        parts.append("".join(_tag(k, v, place) for k, v in _signal_tags(annotation)))
-        parts.append(_own_tags(export_item, annotation, place))
+        parts.append(blocks(export_item, annotation, _signal_tags))
         parts.append("  </way>\n")
         signal_way[int(annotation.id or 0)] = way
         report.wrote(annotation)
         way += 1
 
-    relation = way
-    relations = _relations(view, plan, way_of, signal_way, relation, report)
-    parts.extend(relations)
+    parts.extend(_relations(plan, way_of, signal_way, way, report, blocks))
     parts.append("</osm>\n")
     (out / FILE).write_text("".join(parts), encoding="utf-8", newline="\n")
     (out / PROJECTOR_FILE).write_text(chosen.yaml(), encoding="utf-8", newline="\n")
@@ -453,69 +479,100 @@ def write(view: ProjectView, out: Path) -> Report:
     return report
 
 
-def _relations(view: ProjectView, plan: _Plan, way_of: Mapping[int, int],
-               signal_way: Mapping[int, int], first: int, report: Report) -> list[str]:
+@dataclass(frozen=True)
+class _Lanelet:
+    export_item: ExportItem
+    annotation: Annotation
+    left: int
+    right: int
+    reverse_left: bool
+    reverse_right: bool
+
+    def view(self, lines: Mapping[int, Annotation]) -> LaneletView:
+        left = np.asarray(lines[self.left].geometry.vertices, np.float64)
+        right = np.asarray(lines[self.right].geometry.vertices, np.float64)
+        return LaneletView(self.annotation, self.left, self.right,
+                           left[::-1] if self.reverse_left else left,
+                           right[::-1] if self.reverse_right else right,
+                           self.reverse_left, self.reverse_right)
+
+
+def _lanelets(plan: _Plan, lines: Mapping[int, Annotation], report: Report) -> list[_Lanelet]:
+    """The lanelets whose two boundaries are written ways (as
+    :func:`~annotator.geometry.mapnet.network` resolves them); the others are reported."""
+    found: list[_Lanelet] = []
+    for export_item, annotation in plan.lanelets:
+        left, reverse_left = boundary_ref(annotation.links, LEFT)
+        right, reverse_right = boundary_ref(annotation.links, RIGHT)
+        if left not in lines or right not in lines:
+            missing = [side for side, ref in ((LEFT, left), (RIGHT, right)) if ref not in lines]
+            report.skip(export_item, annotation, f"lanelet not written: its "
+                        f"{' and '.join(missing)} boundary is not a 3D polyline written here "
+                        f"(links {dict(annotation.links)})")
+        elif left == right:
+            report.skip(export_item, annotation, "lanelet not written: its left and right "
+                        "boundary are the same line")
+        else:
+            found.append(_Lanelet(export_item, annotation, left, right, reverse_left,
+                                  reverse_right))
+    return found
+
+
+_REVERSED = {(False, False): "none", (True, False): "left", (False, True): "right",
+             (True, True): "both"}
+
+
+def _relations(plan: _Plan, way_of: Mapping[int, int], signal_way: Mapping[int, int],
+               first: int, report: Report, blocks: _Blocks) -> list[str]:
     """The lanelet and regulatory-element relations, ids from ``first`` on."""
     where = "lanelet2 export"
-    lines = [a for _, a in plan.lines if a.kind == "polyline3d"]
-    net = network([*lines, *(a for _, a in plan.lanelets)])
-    views = net.by_id()
-    exported: list[tuple[ExportItem, Annotation, LaneletView]] = []
-    for export_item, annotation in plan.lanelets:
-        found = views.get(int(annotation.id or 0))
-        if found is None:
-            reason = net.broken.get(int(annotation.id or 0), "its boundaries are not exported")
-            report.skip(export_item, annotation, f"lanelet not written: {reason}")
-            continue
-        exported.append((export_item, annotation, found))
-    relation_of = {int(a.id or 0): first + i for i, (_, a, _) in enumerate(exported)}
+    lines = {int(a.id or 0): a for _, a in plan.lines if isinstance(a.geometry, Polyline3D)}
+    exported = _lanelets(plan, lines, report)
+    relation_of = {int(x.annotation.id or 0): first + i for i, x in enumerate(exported)}
     next_id = first + len(exported)
+    views: list[LaneletView] | None = None
     # regulatory elements: one per sign or light, applying to its lanelet or crossed ones
     regulatory: dict[int, list[int]] = {}
     elements: list[str] = []
-    lanelet_views = [v for _, _, v in exported]
     for export_item, annotation in plan.signals:
         place = f"{where}: {export_item.file_name}: annotation {annotation.id}"
         stop = abs(int(annotation.links.get(STOP_LINE, 0)))
-        stop_way = way_of.get(stop) if stop else None
+        stop_way = way_of.get(stop) if stop in lines else None
         explicit = abs(int(annotation.links.get(LANELET, 0)))
-        if explicit and explicit in relation_of:
+        if explicit in relation_of:
             applies = [explicit]
         elif stop_way is not None:
-            stop_line = next(a for _, a in plan.lines if int(a.id or 0) == stop)
-            applies = crossed_lanelets(stop_line.geometry.vertices, lanelet_views)
+            if views is None:
+                views = [x.view(lines) for x in exported]
+            applies = crossed_lanelets(lines[stop].geometry.vertices, views)
         else:
             applies = []
         rid = next_id
         next_id += 1
         for lanelet_id in applies:
             regulatory.setdefault(lanelet_id, []).append(rid)
-        members = f'    <member type="way" ref="{signal_way[int(annotation.id or 0)]}" ' \
-                  'role="refers"/>\n'
+        members = (f'    <member type="way" ref="{signal_way[int(annotation.id or 0)]}" '
+                   'role="refers"/>\n')
         if stop_way is not None:
             members += f'    <member type="way" ref="{stop_way}" role="ref_line"/>\n'
         tags = [("type", "regulatory_element"), ("subtype", annotation.label),
                 ("annotator:class", "regulatory_element")]
-        if explicit and explicit in relation_of:
+        if explicit in relation_of:
             tags.append(("annotator:lanelet", "yes"))
         elements.append(f'  <relation id="{rid}">\n{members}'
                         + "".join(_tag(k, v, place) for k, v in tags) + "  </relation>\n")
     out: list[str] = []
-    for export_item, annotation, found in exported:
-        place = f"{where}: {export_item.file_name}: annotation {annotation.id}"
-        left, right = way_of.get(found.left_id), way_of.get(found.right_id)
-        assert left is not None and right is not None
-        members = (f'    <member type="way" ref="{left}" role="left"/>\n'
-                   f'    <member type="way" ref="{right}" role="right"/>\n')
-        for rid in regulatory.get(int(annotation.id or 0), []):
+    for x in exported:
+        number = int(x.annotation.id or 0)
+        members = (f'  <relation id="{relation_of[number]}">\n'
+                   f'    <member type="way" ref="{way_of[x.left]}" role="left"/>\n'
+                   f'    <member type="way" ref="{way_of[x.right]}" role="right"/>\n')
+        for rid in regulatory.get(number, []):
             members += f'    <member type="relation" ref="{rid}" role="regulatory_element"/>\n'
-        reversed_ = {(False, False): "none", (True, False): "left", (False, True): "right",
-                     (True, True): "both"}[(found.reverse_left, found.reverse_right)]
-        out.append(f'  <relation id="{relation_of[int(annotation.id or 0)]}">\n{members}'
-                   + "".join(_tag(k, v, place) for k, v in _lanelet_tags(annotation))
-                   + _tag("annotator:reversed", reversed_, place)
-                   + _own_tags(export_item, annotation, place) + "  </relation>\n")
-        report.wrote(annotation)
+        out.append(members + blocks(x.export_item, x.annotation, _lanelet_tags,
+                                    _REVERSED[(x.reverse_left, x.reverse_right)])
+                   + "  </relation>\n")
+        report.wrote(x.annotation)
     return out + elements
 
 
@@ -904,7 +961,7 @@ def read(path: Path, context: ImportContext) -> ImportResult:
         raise FormatError(f"{where}: <node id={osm.node_ids[int(bad[0])]}> lies outside what "
                           f"{crs} can represent")
     if len(xyz):
-        xyz[:, 2] = _heights("from_ellipsoidal", context.schema, xyz)
+        xyz[:, 2] = _heights(from_ellipsoidal, context.schema, xyz, where)
     reader = _Reader(where, context, crs, xyz, osm, result, _placer(context, crs, where))
     used: set[int] = set()
     for way in osm.ways.values():
