@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from machine import machine_state  # benchmarks/machine.py
 
 HERE = Path(__file__).resolve().parent
