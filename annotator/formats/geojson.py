@@ -13,8 +13,11 @@ stay in one file a GIS can open.  Each map annotation is one Feature:
   them), and so are the 2D image kinds (they are pixels, not places).
 
 Properties: ``class``, ``kind``, ``id`` (the annotation's), ``tile`` (the
-tile's file name) and the annotation's attributes beside them (an attribute
-named like one of those four is refused).  The collection carries an
+tile's file name), ``links`` when the annotation has any (a lanelet's
+``{"left": 12, "right": -13}``: the ``id`` of its boundary Features, negative
+when used reversed; a sign's ``stop_line``/``lanelet``), and the annotation's
+attributes beside them (an attribute named like one of those is refused).
+Import gives the links back between the imported annotations.  The collection carries an
 ``annotator`` member with the project CRS it came from.
 
 Coordinates: geometry is stored in the project CRS (the schema's ``crs``) in
@@ -74,6 +77,7 @@ import numpy as np
 
 from annotator import __version__
 from annotator.errors import FormatError
+from annotator.formats._keys import settle_keys
 from annotator.formats.base import (
     ExportItem,
     FormatSpec,
@@ -103,7 +107,7 @@ MARK = "annotator-geojson"
 VERSION = 1
 #: decimals of longitude and latitude (1e-11 degree is about 1 micrometre)
 DECIMALS = 11
-RESERVED = ("class", "kind", "id", "tile")
+RESERVED = ("class", "kind", "id", "tile", "links")
 _GEOMETRY = {"polyline3d": "LineString", "polygon3d": "Polygon", "point3d": "Point"}
 _KIND = {v: k for k, v in _GEOMETRY.items()}
 _WGS84_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "crs84",
@@ -208,6 +212,8 @@ def _feature(schema: LabelSchema, export_item: ExportItem, annotation: Annotatio
                               f"property this format writes ({', '.join(RESERVED)})")
     properties: dict[str, Any] = {"class": annotation.label, "kind": annotation.kind,
                                   "id": annotation.id, "tile": export_item.file_name}
+    if annotation.links:
+        properties["links"] = {str(k): int(annotation.links[k]) for k in sorted(annotation.links)}
     properties.update({str(k): annotation.attributes[k] for k in sorted(annotation.attributes)})
     feature = {"type": "Feature", "id": annotation.id,
                "geometry": _geometry(schema, annotation.geometry, where),
@@ -270,6 +276,28 @@ def _plain(value: Any) -> bool:
     if isinstance(value, int):
         return abs(value) < 10**15
     return isinstance(value, float) and math.isfinite(value) and abs(value) < 1e15
+
+
+def _key_of(value: Any) -> str | None:
+    """A feature's ``id`` as the key links name it by."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def _links_of(value: Any) -> dict[str, str] | None:
+    """``links`` ``{"left": 12, "right": -13}`` as import links (``-`` = reversed use);
+    ``{}`` when absent, None when it is something else (dropped, reported)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return None
+    links: dict[str, str] = {}
+    for name, target in value.items():
+        if isinstance(target, bool) or not isinstance(target, int) or target == 0:
+            return None
+        links[name] = f"-{-target}" if target < 0 else str(target)
+    return links
 
 
 def _check_crs_member(data: Mapping[str, Any], where: str) -> None:
@@ -403,13 +431,20 @@ def read(path: Path, context: ImportContext) -> ImportResult:
                 continue
             spec = label_class.attribute(key) if label_class else None
             attributes[key] = typed_attribute(spec, value, f"{place}: property {key!r}")
+        links = _links_of(properties.get("links"))
+        if links is None:
+            dropped["links"] = dropped.get("links", 0) + 1
+            links = {}
         image = images.setdefault(name, ImportedImage(name))
-        image.shapes.append(ImportedShape(label, geometry, attributes))
+        image.shapes.append(ImportedShape(label, geometry, attributes,
+                                          key=_key_of(properties.get("id", feature.get("id"))),
+                                          links=links))
     if heights[0]:
         result.problems.append(f"{where}: {heights[0]} position(s) had no height; z set to 0")
     for key in sorted(dropped):
         result.problems.append(f"{where}: property {key!r} is not a plain value on "
                                f"{dropped[key]} feature(s); not imported")
+    settle_keys(images.values(), where)
     result.images = list(images.values())
     check_labels(result, context.schema, path)
     return result

@@ -56,11 +56,9 @@ links between the imported annotations.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import warnings
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -71,6 +69,7 @@ import numpy as np
 
 from annotator import __version__
 from annotator.errors import FormatError
+from annotator.formats._keys import settle_keys
 from annotator.formats.base import (
     FormatSpec,
     ImportContext,
@@ -594,24 +593,6 @@ def _check_heights(source: Path, schema: LabelSchema, metadata: Any) -> None:
                           f"{schema.heights} heights")
 
 
-def _unique_keys(reading: _Reading) -> None:
-    """GIS files often number each layer's rows from 1: an ``id`` met twice is no key,
-    unless a link names it, which is then ambiguous and refused."""
-    shapes = [s for image in reading.images.values() for s in image.shapes]
-    seen = Counter(s.key for s in shapes if s.key is not None)
-    twice = {key for key, count in seen.items() if count > 1}
-    if not twice:
-        return
-    linked = {target.lstrip("-") for s in shapes for target in s.links.values()}
-    if twice & linked:
-        key = min(twice & linked, key=int)
-        raise FormatError(f"{reading.source}: features of several layers have id {key}, and "
-                          "a link names it; give the features distinct ids")
-    for image in reading.images.values():
-        image.shapes = [dataclasses.replace(s, key=None) if s.key in twice else s
-                        for s in image.shapes]
-
-
 def _read_layers(source: Path, context: ImportContext) -> ImportResult:
     import pyogrio
 
@@ -632,7 +613,7 @@ def _read_layers(source: Path, context: ImportContext) -> ImportResult:
             reading.problems.append(f"{source}: table {name} has no geometry; not imported")
             continue
         _read_layer(reading, str(name))
-    _unique_keys(reading)
+    settle_keys(reading.images.values(), source)
     result = ImportResult(FORMAT.id, list(reading.images.values()), reading.problems)
     for count, what in ((reading.flat, "geometries had no height; z set to 0"),
                         (reading.split, "multi-part features were split into their parts"),

@@ -89,7 +89,7 @@ def test_ids_numbered_per_layer_are_no_keys_unless_a_link_needs_them(tmp_path: P
     gdal_layer(path, "c", [shapely.Point(X0, Y0, Z0)],
                {"id": [5], "class": ["traffic_sign"], "tile": ["tiles/road 01.laz"],
                 "link_stop_line": [1]}, "Point Z")
-    refused(path, "several layers have id 1, and a link names it")
+    refused(path, "several features have id 1, and a link names it")
 
 
 # -- hostile ---------------------------------------------------------------------------------
