@@ -413,9 +413,6 @@ def write(view: ProjectView, out: Path) -> Report:
     point_nodes = [np.asarray(a.geometry.vertices, np.float64)[0] for _, a in plan.points]
     nodes = np.concatenate([line_nodes, np.array(signal_nodes).reshape(-1, 3),
                             np.array(point_nodes).reshape(-1, 3)])
-    if not len(nodes):
-        raise FormatError("lanelet2 export: the selection holds no map features (3D lines, "
-                          "areas, points or lanelets); nothing was written")
     where = "lanelet2 export"
     lon, lat = _transformer(crs, "EPSG:4326").transform(nodes[:, 0], nodes[:, 1],
                                                         errcheck=False)
@@ -423,7 +420,8 @@ def write(view: ProjectView, out: Path) -> Report:
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         raise FormatError(f"{where}: coordinates lie outside what {crs} can transform to WGS84")
     ele = _heights(to_ellipsoidal, view.schema, nodes, where)
-    chosen = projector(crs, float(lon[0]), float(lat[0]))
+    chosen = projector(crs, float(lon[0]) if len(lon) else 0.0,
+                       float(lat[0]) if len(lat) else 0.0)
     local_x, local_y = chosen.local(lon, lat)
     if not (np.isfinite(ele).all() and np.isfinite(local_x).all()
             and np.isfinite(local_y).all()):

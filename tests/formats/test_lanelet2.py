@@ -283,14 +283,17 @@ def test_what_lanelet2_cannot_hold_is_skipped_and_reported(tmp_path: Path) -> No
     assert load(out / FILE)[1] == []
 
 
-def test_a_project_without_a_crs_or_features_is_refused(tmp_path: Path) -> None:
+def test_a_project_without_a_crs_is_refused_and_no_features_make_an_empty_map(
+        tmp_path: Path) -> None:
     schema = load_schema(REPO / "sample_data" / "schema.yaml")
     no_crs = ProjectView.from_items(type(schema)(schema.name, schema.classes), [])
     with pytest.raises(FormatError, match="no CRS"):
         write(no_crs, tmp_path)
-    with pytest.raises(FormatError, match="no map features"):
-        write(view_of([]), tmp_path)
     assert list(tmp_path.iterdir()) == []
+    write(view_of([]), tmp_path)
+    found, errors = load(tmp_path / FILE)
+    assert errors == [] and len(found.pointLayer) == 0
+    assert read(tmp_path, context()).shape_count == 0
 
 
 def test_the_format_is_registered() -> None:

@@ -105,3 +105,31 @@ def test_hostile_maps_are_refused_and_the_project_is_unchanged(
     bad.write_text(HOSTILE[name][0])
     assert_refused(run_cli("import", mapped, "--annotations", f"lanelet2:{bad}"), str(bad))
     assert snapshot(mapped) == before
+
+
+def test_an_import_links_its_shapes_and_undoes_in_two_steps(
+        mapped: Path, template: Path, tmp_path: Path) -> None:
+    from annotator.exchange import import_annotations
+
+    out = tmp_path / "out"
+    assert run_cli("export", mapped, "--format", "lanelet2", "--out", out).returncode == 0
+    fresh = tmp_path / "fresh"
+    shutil.copytree(template, fresh)
+    with Project.open(fresh, "lead") as project:
+        summary = import_annotations(project, "lanelet2", out)
+        assert summary.total == len(stored(mapped))
+        found = project.store.annotations_for_item(2)
+        ids = {a.id for a in found}
+        linked = [a for a in found if a.links]
+        assert linked and all(abs(v) in ids for a in linked for v in a.links.values())
+        assert project.stack.undo_label() == f"Link {len(linked)} imported annotation(s) " \
+                                             "from lanelet2"
+        project.stack.undo()
+        assert all(not a.links for a in project.store.annotations_for_item(2))
+        project.stack.undo()
+        assert project.store.annotations_for_item(2) == []
+        project.stack.redo()
+        project.stack.redo()
+        again = project.store.annotations_for_item(2)
+        assert sorted((a.id, dict(a.links)) for a in again) == sorted(
+            (a.id, dict(a.links)) for a in found)
