@@ -329,6 +329,14 @@ JA = {
     "Lanelet added": "レーンレットを追加しました",
     "Click a lane boundary (a 3D line): the left one first, then the right":
         "車線の境界 (3D の線) をクリック: まず左、次に右",
+    "Link sign to stop line / lanelet": "標識を停止線・レーンレットに結び付ける",
+    "Map features": "地図要素",
+    "Select one sign or light (a 3D point), and with Shift its stop line or lanelet":
+        "標識か信号 (3D の点) を 1 つ選び、Shift で停止線かレーンレットを選んでください",
+    "Select at most one stop line and one lanelet with the sign":
+        "標識と一緒に選べるのは停止線とレーンレットを 1 つずつまでです",
+    "Sign linked": "標識を結び付けました",
+    "Sign unlinked": "標識の結び付けを外しました",
     "Left boundary picked; now click the right one (Esc: start again)":
         "左の境界を選びました。次に右の境界をクリック (Esc: やり直し)",
 }

@@ -222,8 +222,8 @@ class MainWindow(QMainWindow):
             self._action(f"action_nudge_{key.lower()}_far", self.tr("Nudge 10 pixels"),
                          partial(ed.nudge, dx * 10, dy * 10), (f"Shift+{key}",))
 
-        heights = edit.addMenu(self.tr("Map heights"))
-        heights.setObjectName("menuHeights")
+        heights = edit.addMenu(self.tr("Map features"))
+        heights.setObjectName("menuMap")
         for suffix, title, step, shortcut in (
                 ("up", self.tr("Raise 1 cm"), HEIGHT_STEP, "Ctrl+Up"),
                 ("down", self.tr("Lower 1 cm"), -HEIGHT_STEP, "Ctrl+Down"),
@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
             lambda: ed.maps.set_heights_locked(self.lock_heights_action.isChecked()), ("G",),
             heights)
         self.lock_heights_action.setCheckable(True)
+        self._action("action_link_sign", self.tr("Link sign to stop line / lanelet"),
+                     ed.maps.link_selection, ("Ctrl+K",), heights)
 
         tools_menu = self.menuBar().addMenu(self.tr("&Tools"))
         group = QActionGroup(self)

@@ -41,8 +41,10 @@ from annotator.commands import (
 from annotator.errors import AnnotatorError, GeometryError
 from annotator.geometry.lift import follow_ground, ground_heights
 from annotator.geometry.mapnet import (
+    LANELET,
     LEFT,
     RIGHT,
+    STOP_LINE,
     boundary_ref,
     is_lanelet,
     lanelet_links,
@@ -283,20 +285,65 @@ class MapEditing(QObject):
             editor.status(self.tr("Lanelet added; its direction was turned to keep the left "
                                   "line on the left") if turned else self.tr("Lanelet added"))
 
+    def link_selection(self) -> None:
+        """Link the selected sign or light to the selected stop line and/or lanelet.
+
+        Select a ``traffic_sign`` / ``traffic_light`` point and, with Shift, the
+        stop line it governs (and, optionally, a lanelet it applies to), then
+        press Ctrl+K: the sign's links name them (Lanelet2's ``ref_line`` and
+        the lanelet whose regulatory element it becomes).  With only a sign
+        selected, its links are cleared.
+        """
+        editor = self.editor
+        chosen = editor.selected(editable=True)
+        signs = [a for a in chosen if isinstance(a.geometry, Point3D)]
+        if len(signs) != 1:
+            editor.status(self.tr("Select one sign or light (a 3D point), and with Shift its "
+                                  "stop line or lanelet"))
+            return
+        sign = signs[0]
+        lines = [a for a in chosen if isinstance(a.geometry, Polyline3D)]
+        lanelets = [a for a in chosen if is_lanelet(a)]
+        if len(lines) > 1 or len(lanelets) > 1:
+            editor.status(self.tr("Select at most one stop line and one lanelet with the sign"))
+            return
+        links = {k: v for k, v in sign.links.items() if k not in (STOP_LINE, LANELET)}
+        if lines:
+            links[STOP_LINE] = int(lines[0].id or 0)
+        if lanelets:
+            links[LANELET] = int(lanelets[0].id or 0)
+        if links == dict(sign.links):
+            return
+        editor.push(ChangeAnnotations([sign], [dataclasses.replace(sign, links=links)],
+                                      "Link sign" if len(links) else "Unlink sign"))
+        editor.status(self.tr("Sign linked") if (lines or lanelets) else
+                      self.tr("Sign unlinked"))
+
     def with_dependents(self, command: Command) -> Command:
         """``command`` (already in store form) plus what lanelets on its lines need."""
         editor = self.editor
         stored = editor._stored
         lanelets = [a for a in stored.values() if is_lanelet(a)]
-        if not lanelets:
+        linked = any(STOP_LINE in a.links or LANELET in a.links for a in stored.values())
+        if not lanelets and not linked:
             return command
         if isinstance(command, DeleteAnnotations):
             gone = {int(a.id or 0) for a in command.annotations}
             extra = [a for a in lanelets if a.id not in gone and (
                 boundary_ref(a.links, LEFT)[0] in gone or boundary_ref(a.links, RIGHT)[0] in gone)]
-            if not extra:
+            gone |= {int(a.id or 0) for a in extra}
+            signs = [a for a in stored.values() if a.id not in gone and any(
+                a.links.get(key) in gone for key in (STOP_LINE, LANELET))]
+            if not extra and not signs:
                 return command
-            return DeleteAnnotations([*command.annotations, *extra], command.label)
+            deleted: Command = DeleteAnnotations([*command.annotations, *extra], command.label)
+            if not signs:
+                return deleted
+            unlinked = [dataclasses.replace(a, links={k: v for k, v in a.links.items()
+                                                      if v not in gone})
+                        for a in signs]
+            return CompositeCommand([deleted, ChangeAnnotations(signs, unlinked, "Unlink sign")],
+                                    command.label)
         if isinstance(command, ChangeAnnotations):
             after = {int(a.id or 0): a for a in command.after}
             geometry = {i: a.geometry for i, a in stored.items()}

@@ -234,3 +234,32 @@ def test_lines_join_across_a_tile_seam(qtbot, open_ui, tmp_path, settings_dir):
     second = draw_line(qtbot, window, "lane_line", [(-15.4, -5.05), (0, -5)])
     assert second.item_id == ids[1]
     assert np.array_equal(second.geometry.vertices[0], end)
+
+
+def test_a_sign_is_linked_to_its_stop_line_with_ctrl_k(qtbot, map_window):
+    window = map_window
+    stop = draw_line(qtbot, window, "stop_line", [(5, -6), (5, 0)])
+    window.editor.set_class("traffic_sign")
+    qtbot.keyClick(window.canvas, "t")
+    click(qtbot, window, 4, -7)
+    settle()
+    sign = next(a for a in stored(window) if a.label == "traffic_sign")
+    qtbot.keyClick(window.canvas, "s")
+    click(qtbot, window, 4, -7)
+    shift = Qt.KeyboardModifier.ShiftModifier
+    pos = window.canvas.mapFromScene(scene_of(window, 5, -3))
+    qtbot.mouseClick(window.canvas.viewport(), LEFT, shift, pos)
+    settle()
+    assert set(window.editor.selection) == {sign.id, stop.id}
+    qtbot.keyClick(window.canvas, "k", Qt.KeyboardModifier.ControlModifier)
+    settle()
+    linked = next(a for a in stored(window) if a.id == sign.id)
+    assert dict(linked.links) == {"stop_line": stop.id}
+    # deleting the stop line drops the link with it, in one undo step
+    window.editor.select([stop.id])
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)
+    settle()
+    assert dict(next(a for a in stored(window) if a.id == sign.id).links) == {}
+    qtbot.keyClick(window.canvas, "z", Qt.KeyboardModifier.ControlModifier)
+    settle()
+    assert dict(next(a for a in stored(window) if a.id == sign.id).links) == {"stop_line": stop.id}

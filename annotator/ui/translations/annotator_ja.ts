@@ -61,43 +61,43 @@
 <context>
     <name>CloudPanel</name>
     <message>
-        <location filename="../cloud_workspace.py" line="140" />
+        <location filename="../cloud_workspace.py" line="141" />
         <source>Height</source>
         <extracomment>Tiles kept in memory after they were read (the open one and its neighbour).</extracomment>
         <translation>高さ</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="140" />
+        <location filename="../cloud_workspace.py" line="141" />
         <source>Intensity</source>
         <translation>反射強度</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="141" />
+        <location filename="../cloud_workspace.py" line="142" />
         <source>RGB</source>
         <translation>RGB</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="141" />
+        <location filename="../cloud_workspace.py" line="142" />
         <source>Class</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="143" />
+        <location filename="../cloud_workspace.py" line="144" />
         <source>Colour points by</source>
         <translation>点の色分け</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="149" />
+        <location filename="../cloud_workspace.py" line="150" />
         <source>Point size</source>
         <translation>点のサイズ</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="150" />
+        <location filename="../cloud_workspace.py" line="151" />
         <source>Colour</source>
         <translation>色</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="152" />
+        <location filename="../cloud_workspace.py" line="153" />
         <source>Size</source>
         <translation>サイズ</translation>
     </message>
@@ -753,13 +753,13 @@
     </message>
     <message>
         <location filename="../main_window.py" line="184" />
-        <location filename="../main_window.py" line="714" />
+        <location filename="../main_window.py" line="716" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
         <location filename="../main_window.py" line="186" />
-        <location filename="../main_window.py" line="715" />
+        <location filename="../main_window.py" line="717" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
@@ -854,7 +854,6 @@
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="225" />
         <source>Map heights</source>
         <translation>地図の高さ</translation>
     </message>
@@ -884,338 +883,348 @@
         <translation>頂点を動かしても高さを保つ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240" />
+        <location filename="../main_window.py" line="239" />
+        <source>Link sign to stop line / lanelet</source>
+        <translation>標識を停止線・レーンレットに結び付ける</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="242" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="243" />
+        <location filename="../main_window.py" line="245" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="254" />
+        <location filename="../main_window.py" line="256" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="258" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262" />
+        <location filename="../main_window.py" line="264" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263" />
+        <location filename="../main_window.py" line="265" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="264" />
+        <location filename="../main_window.py" line="266" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="268" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268" />
+        <location filename="../main_window.py" line="270" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270" />
+        <location filename="../main_window.py" line="272" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273" />
+        <location filename="../main_window.py" line="275" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="279" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="278" />
+        <location filename="../main_window.py" line="280" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280" />
+        <location filename="../main_window.py" line="282" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="281" />
+        <location filename="../main_window.py" line="283" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="283" />
+        <location filename="../main_window.py" line="285" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="289" />
+        <location filename="../main_window.py" line="291" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="290" />
+        <location filename="../main_window.py" line="292" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="292" />
+        <location filename="../main_window.py" line="294" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="294" />
+        <location filename="../main_window.py" line="296" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="297" />
+        <location filename="../main_window.py" line="299" />
         <source>Mark item done, go to the next not done</source>
         <translation>アイテムを完了にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300" />
+        <location filename="../main_window.py" line="302" />
         <source>Mark item verified empty, go to the next not done</source>
         <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="302" />
+        <location filename="../main_window.py" line="304" />
         <source>Clear the item's mark</source>
         <translation>アイテムの印を消す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304" />
+        <location filename="../main_window.py" line="306" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="306" />
+        <location filename="../main_window.py" line="308" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="308" />
+        <location filename="../main_window.py" line="310" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="310" />
+        <location filename="../main_window.py" line="312" />
         <source>Accept this batch</source>
         <translation>このバッチを承認</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="313" />
+        <location filename="../main_window.py" line="315" />
         <source>Reject this batch (with a summary)…</source>
         <translation>このバッチを差し戻す（要約付き）…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="315" />
+        <location filename="../main_window.py" line="317" />
         <source>Reopen this batch…</source>
         <translation>このバッチを再開…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="319" />
+        <location filename="../main_window.py" line="321" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="321" />
+        <location filename="../main_window.py" line="323" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="324" />
+        <location filename="../main_window.py" line="326" />
         <source>Pin a review comment</source>
         <translation>レビューコメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326" />
+        <location filename="../main_window.py" line="328" />
         <source>History of this batch…</source>
         <translation>このバッチの履歴…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="328" />
+        <location filename="../main_window.py" line="330" />
         <source>Lead dashboard…</source>
         <translation>リーダー用ダッシュボード…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="332" />
+        <location filename="../main_window.py" line="334" />
         <source>Correct mode (reviewers: edit the batch under review)</source>
         <translation>修正モード（レビュアー: レビュー中のバッチを編集）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="348" />
+        <location filename="../main_window.py" line="350" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="373" />
+        <location filename="../main_window.py" line="375" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="433" />
+        <location filename="../main_window.py" line="435" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="445" />
+        <location filename="../main_window.py" line="447" />
         <source>Correct mode: your edits to this batch are recorded as yours</source>
         <translation>修正モード: このバッチへの編集はあなたの編集として記録されます</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="446" />
+        <location filename="../main_window.py" line="448" />
         <source>Review is read-only again</source>
         <translation>レビューは再び読み取り専用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451" />
+        <location filename="../main_window.py" line="453" />
         <source>The dashboard is a lead's</source>
         <translation>ダッシュボードはリーダー用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="488" />
+        <location filename="../main_window.py" line="490" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="497" />
+        <location filename="../main_window.py" line="499" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="522" />
+        <location filename="../main_window.py" line="524" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="527" />
+        <location filename="../main_window.py" line="529" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="543" />
+        <location filename="../main_window.py" line="545" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="589" />
+        <location filename="../main_window.py" line="591" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="461" />
-        <location filename="../main_window.py" line="606" />
+        <location filename="../main_window.py" line="463" />
+        <location filename="../main_window.py" line="608" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="611" />
+        <location filename="../main_window.py" line="225" />
+        <source>Map features</source>
+        <translation>地図要素</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="613" />
         <source>Reject batch %s</source>
         <translation>バッチ %s を差し戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="612" />
+        <location filename="../main_window.py" line="614" />
         <source>Reopen batch %s</source>
         <translation>バッチ %s を再開</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="614" />
+        <location filename="../main_window.py" line="616" />
         <source>What should the annotator know? (kept in the history)</source>
         <translation>アノテーターへの伝達事項（履歴に残ります）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="618" />
+        <location filename="../main_window.py" line="620" />
         <source>A rejection needs a summary for the annotator</source>
         <translation>差し戻しにはアノテーター向けの要約が必要です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="622" />
+        <location filename="../main_window.py" line="624" />
         <source>Accept batch?</source>
         <translation>バッチを承認しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="623" />
+        <location filename="../main_window.py" line="625" />
         <source>Accept batch %s? Its work then counts as delivered.</source>
         <translation>バッチ %s を承認しますか？ 作業は納品済みとして扱われます。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="638" />
+        <location filename="../main_window.py" line="640" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="643" />
+        <location filename="../main_window.py" line="645" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="644" />
+        <location filename="../main_window.py" line="646" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="653" />
+        <location filename="../main_window.py" line="655" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="686" />
+        <location filename="../main_window.py" line="688" />
         <source>Read-only here: %s</source>
         <translation>ここは読み取り専用です: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="702" />
+        <location filename="../main_window.py" line="704" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="704" />
+        <location filename="../main_window.py" line="706" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="705" />
+        <location filename="../main_window.py" line="707" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="708" />
+        <location filename="../main_window.py" line="710" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="708" />
+        <location filename="../main_window.py" line="710" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="714" />
+        <location filename="../main_window.py" line="716" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="715" />
+        <location filename="../main_window.py" line="717" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="727" />
+        <location filename="../main_window.py" line="729" />
         <source>This image cannot be shown:
 %s
 
@@ -1229,45 +1238,65 @@ D キーで次のアイテムへ進めます。</translation>
 <context>
     <name>MapEditing</name>
     <message>
-        <location filename="../map_editing.py" line="144" />
+        <location filename="../map_editing.py" line="168" />
         <source>Moved vertices keep their heights</source>
-        <extracomment>Metres one PageUp/PageDown moves a height (Shift: ten times). Screen pixels the snap radius is at least. Metres between tile origins within which a tile's features snap as neighbours. The 3D kind a 2D drawing tool makes on a point-cloud tile.</extracomment>
+        <extracomment>Metres one PageUp/PageDown moves a height (Shift: ten times). Screen pixels the snap radius is at least. Metres between tile origins within which a tile's features snap as neighbours. Metres beyond a tile's points within which a neighbour's feature may be snapped to. The 3D kind a 2D drawing tool makes on a point-cloud tile.</extracomment>
         <translation>動かした頂点は高さを保ちます</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="145" />
+        <location filename="../map_editing.py" line="169" />
         <source>Moved vertices take the ground's height</source>
         <translation>動かした頂点は地面の高さになります</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="168" />
+        <location filename="../map_editing.py" line="192" />
         <source>Select a map feature, or one of its vertices, to change its height</source>
         <translation>高さを変えるには地図要素かその頂点を選んでください</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="175" />
+        <location filename="../map_editing.py" line="199" />
         <source>Height %.2f m</source>
         <translation>高さ %.2f m</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="237" />
+        <location filename="../map_editing.py" line="261" />
         <source>Pick two different lines: the left boundary, then the right</source>
         <translation>異なる 2 本の線を選んでください: 左の境界、次に右の境界</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="243" />
+        <location filename="../map_editing.py" line="267" />
         <source>Class %s does not allow lanelets (polygon3d)</source>
         <translation>クラス %s ではレーンレット (polygon3d) を作れません</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="261" />
+        <location filename="../map_editing.py" line="285" />
         <source>Lanelet added; its direction was turned to keep the left line on the left</source>
         <translation>レーンレットを追加しました。左の線が左になるよう向きを反転しました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="262" />
+        <location filename="../map_editing.py" line="286" />
         <source>Lanelet added</source>
         <translation>レーンレットを追加しました</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="301" />
+        <source>Select one sign or light (a 3D point), and with Shift its stop line or lanelet</source>
+        <translation>標識か信号 (3D の点) を 1 つ選び、Shift で停止線かレーンレットを選んでください</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="308" />
+        <source>Select at most one stop line and one lanelet with the sign</source>
+        <translation>標識と一緒に選べるのは停止線とレーンレットを 1 つずつまでです</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="319" />
+        <source>Sign linked</source>
+        <translation>標識を結び付けました</translation>
+    </message>
+    <message>
+        <location filename="../map_editing.py" line="320" />
+        <source>Sign unlinked</source>
+        <translation>標識の結び付けを外しました</translation>
     </message>
 </context>
 <context>
@@ -1284,22 +1313,22 @@ D キーで次のアイテムへ進めます。</translation>
         <translation>左ドラッグで回転、中ドラッグまたは Shift+左ドラッグで移動、ホイールでズーム。W A S D Q E で飛行、矢印キーで回転、+ と - でズーム、Home または F でタイル全体を表示。直方体をクリックすると選択します。</translation>
     </message>
     <message>
-        <location filename="../pointcloud_view.py" line="394" />
+        <location filename="../pointcloud_view.py" line="403" />
         <source>OpenGL is not available</source>
         <translation>OpenGL を利用できません</translation>
     </message>
     <message>
-        <location filename="../pointcloud_view.py" line="443" />
+        <location filename="../pointcloud_view.py" line="453" />
         <source>the point cloud cannot be shown: %s</source>
         <translation>点群を表示できません: %s</translation>
     </message>
     <message>
-        <location filename="../pointcloud_view.py" line="458" />
+        <location filename="../pointcloud_view.py" line="468" />
         <source>a sample of %s points is shown: the GPU has no room for all</source>
         <translation>GPU のメモリが足りないため、%s 点を抽出して表示しています</translation>
     </message>
     <message>
-        <location filename="../pointcloud_view.py" line="463" />
+        <location filename="../pointcloud_view.py" line="473" />
         <source>the GPU has no memory left for this point cloud</source>
         <translation>この点群を表示する GPU メモリが足りません</translation>
     </message>
