@@ -444,7 +444,7 @@ def read(path: Path, context: ImportContext) -> ImportResult:
     for key in sorted(dropped):
         result.problems.append(f"{where}: property {key!r} is not a plain value on "
                                f"{dropped[key]} feature(s); not imported")
-    settle_keys(images.values(), where)
+    result.problems += settle_keys(images.values(), where)
     result.images = list(images.values())
     check_labels(result, context.schema, path)
     return result

@@ -124,17 +124,21 @@ def _value_type(value: Any) -> str:
 
 
 def _column_type(schema: LabelSchema, name: str, rows: Sequence[tuple[str, Annotation]]) -> str:
-    """One column type for an attribute: the schema's where it says, else the values'."""
+    """One column type for an attribute: the schema's where the values fit it (a float
+    attribute holding 40 is still a real column), else the values'; text when they mix."""
     seen: set[str] = set()
     for _, annotation in rows:
         if name not in annotation.attributes or annotation.attributes[name] is None:
             continue
         label_class = schema.get(annotation.label) if annotation.label in schema else None
         spec = label_class.attribute(name) if label_class else None
-        if spec is not None:
-            seen.add({"bool": "bool", "int": "int", "float": "float"}.get(spec.type, "str"))
+        found = _value_type(annotation.attributes[name])
+        declared = {"bool": "bool", "int": "int", "float": "float"}.get(
+            spec.type, "str") if spec is not None else found
+        if declared == "float" and found in ("int", "float"):
+            seen.add("float")
         else:
-            seen.add(_value_type(annotation.attributes[name]))
+            seen.add(found if found == declared else "str")
     if seen == {"int", "float"}:
         return "float"
     return seen.pop() if len(seen) == 1 else "str"
@@ -214,10 +218,10 @@ def _fields(schema: LabelSchema, layer: _Layer, where: str,
             ) -> tuple[list[str], list[np.ndarray], list[np.ndarray | None]]:
     rows = layer.rows
     names = ["id", "class", "tile"]
-    data: list[np.ndarray] = [np.array([int(a.id or 0) for _, a in rows], dtype=np.int64),
-                              np.array([a.label for _, a in rows], dtype=object),
+    ids, id_mask = _column([a.id for _, a in rows], "int")
+    data: list[np.ndarray] = [ids, np.array([a.label for _, a in rows], dtype=object),
                               np.array([t for t, _ in rows], dtype=object)]
-    masks: list[np.ndarray | None] = [None, None, None]
+    masks: list[np.ndarray | None] = [id_mask, None, None]
     if layer.name == "lanelets":
         refs = [(boundary_ref(a.links, LEFT), boundary_ref(a.links, RIGHT)) for _, a in rows]
         names += list(LANELET_COLUMNS)
@@ -236,8 +240,6 @@ def _fields(schema: LabelSchema, layer: _Layer, where: str,
         values = [None if a.attributes.get(name) is None else _plain_value(
             a.attributes[name], f"{where}: {t}: annotation {a.id}: attribute {name!r}")
             for t, a in rows]
-        if kind == "bool":
-            values = [None if v is None else bool(v) for v in values]
         column, mask = _column(values, kind)
         names.append(name)
         data.append(column)
@@ -416,6 +418,16 @@ def _reference(value: Any, where: str, what: str) -> str:
     return f"-{-value}" if value < 0 else str(value)
 
 
+def _key(identifier: Any) -> str | None:
+    """A feature's ``id`` as the key links name it by (GIS text ids are keys no link
+    names)."""
+    if isinstance(identifier, bool):
+        return None
+    if isinstance(identifier, int):
+        return str(identifier) if identifier > 0 else None
+    return identifier if isinstance(identifier, str) and identifier else None
+
+
 def _links(columns: _Columns, index: int, lanelets: bool, where: str) -> dict[str, str]:
     links: dict[str, str] = {}
     if lanelets:
@@ -571,9 +583,7 @@ def _read_layer(reading: _Reading, name: str) -> None:
         tile = columns.get("tile", index)
         tile = (safe_name(str(tile), place) if tile is not None else
                 _nearest_tile(reading.context, parts[0].vertices[0], place))
-        identifier = columns.get("id", index)
-        key = (_reference(identifier, place, "id").lstrip("-")
-               if identifier is not None else None)
+        key = _key(columns.get("id", index))
         links = _links(columns, index, lanelets, place)
         attributes = _attributes(columns, index, reading.context, label, place)
         for number, part in enumerate(parts):
@@ -613,7 +623,7 @@ def _read_layers(source: Path, context: ImportContext) -> ImportResult:
             reading.problems.append(f"{source}: table {name} has no geometry; not imported")
             continue
         _read_layer(reading, str(name))
-    settle_keys(reading.images.values(), source)
+    reading.problems += settle_keys(reading.images.values(), source)
     result = ImportResult(FORMAT.id, list(reading.images.values()), reading.problems)
     for count, what in ((reading.flat, "geometries had no height; z set to 0"),
                         (reading.split, "multi-part features were split into their parts"),

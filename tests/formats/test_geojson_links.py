@@ -87,3 +87,15 @@ def test_a_deliverable_imports_into_a_fresh_project_with_its_network(
         assert (old.reverse_left, old.reverse_right) == (new.reverse_left, new.reverse_right)
         assert np.abs(old.left - new.left).max() < 1e-6
         assert np.abs(old.right - new.right).max() < 1e-6
+
+
+def test_a_link_to_a_feature_the_file_lacks_is_dropped_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "half.geojson"
+    path.write_text(json.dumps(collection({"class": "lane_line", "id": 1},
+                                          {"class": "stop_line", "id": 2},
+                                          {"class": "lanelet", "id": 3,
+                                           "links": {"left": 1, "right": -42}})))
+    result = read(path, ImportContext(map_schema()))
+    shapes = {s.key: s for image in result.images for s in image.shapes}
+    assert dict(shapes["3"].links) == {"left": "1"}
+    assert any("does not hold (id 42)" in problem for problem in result.problems)

@@ -262,3 +262,14 @@ def test_a_file_with_other_heights_than_the_project_is_refused(tmp_path: Path) -
     with pytest.raises(FormatError, match="heights are ellipsoidal, the project keeps "
                                           "EPSG:6695"):
         read(path, context(orthometric))
+
+
+def test_unsaved_annotations_have_no_id_and_no_key(tmp_path: Path) -> None:
+    one = tile(1, "t.laz", (X0, Y0, 600.0))
+    v = ProjectView.from_items(map_schema(), [ExportItem(one, one.path, (
+        Annotation(None, 1, "pole", Point3D([[X0, Y0, Z0]]), attributes={"height_m": 5}),))])
+    path = export(tmp_path, v)
+    _, _, _, fields = raw.read(path, layer="points", columns=["id", "height_m"])
+    assert np.isnan(fields[0][0]) and fields[1][0] == 5.0  # a real column, as declared
+    (shape,) = read(path, context()).images[0].shapes
+    assert shape.key is None and shape.attributes == {"height_m": 5.0}

@@ -191,3 +191,21 @@ def test_curves_and_collections_are_refused(tmp_path: Path) -> None:
                       {"class": ["lane_line"], "tile": ["tiles/road 01.laz"]},
                       "GeometryCollection Z")
     refused(path, "GeometryCollection is not taken")
+
+
+def test_a_link_to_a_feature_the_file_lacks_is_dropped_and_reported(tmp_path: Path) -> None:
+    """A lanelet exported without one boundary (its tile left out) still comes in."""
+    path = gdal_layer(tmp_path / "half.gpkg", "lines", [shapely.LineString(LEFT)],
+                      {"id": [1], "class": ["lane_line"], "tile": ["tiles/road 01.laz"]},
+                      "LineString Z")
+    polygon = shapely.Polygon(np.vstack([LEFT, LEFT[::-1] - [0.0, 3.5, 0.0]]))
+    raw.write(path, np.array([shapely.to_wkb(polygon, output_dimension=3)], dtype=object),
+              [np.array([7]), np.array(["lanelet"], dtype=object),
+               np.array(["tiles/road 01.laz"], dtype=object), np.array([1]), np.array([99]),
+               np.array([False]), np.array([True])],
+              ["id", "class", "tile", "left_id", "right_id", "left_reversed", "right_reversed"],
+              layer="lanelets", driver="GPKG", geometry_type="Polygon Z", crs=CRS)
+    result = read(path, context())
+    shapes = {s.key: s for image in result.images for s in image.shapes}
+    assert dict(shapes["7"].links) == {"left": "1"}
+    assert any("does not hold (id 99)" in problem for problem in result.problems)
