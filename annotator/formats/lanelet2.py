@@ -52,22 +52,31 @@ beside it, Autoware's ``map_projector_info.yaml``.
   classes, attributes, tiles and links; coordinates within a micrometre.
 - A ``MetaInfo`` element (``format_version``, ``map_version``) as Autoware's
   Vector Map Builder writes it; ids are positive: nodes, then ways, then relations.
+  A view without map features gives a valid, empty map.  Cuboids, image
+  shapes, areas with holes, lanelets without both boundary links (or whose
+  boundaries are not written) and features of tiles in another CRS are skipped
+  and reported.
 
 **Import** reads our export, Vector Map Builder maps, maps written by
 ``lanelet2.io.write`` and JOSM files (negative ids, ``action=modify``, the
-tags of the Lanelet2 JOSM presets, e.g. ``stop`` for a stop line).  Nodes go
-from ``lat``/``lon`` to the project CRS with pyproj, ``ele`` to the project's
-heights.  Ways become lines, areas (``area=yes``, or a closed way of an area
-type) and sign/light points by the export table read backwards; a type no
-entry maps becomes the class of that name when the schema has it, else it is
-reported and skipped (and so is a lanelet whose boundary is skipped).
-Lanelet relations become their two boundary lines and a ``lanelet``
-annotation linking them (a negative link for a boundary the geometry says is
-reversed, :func:`~annotator.geometry.mapnet.orient_boundaries`); traffic-sign
-and traffic-light regulatory elements link their sign to the ``ref_line``
-(``stop_line``), and to the first lanelet referencing them when they have no
-ref_line.  Each feature goes to the tile its ``annotator:tile`` tag names,
-else to the point-cloud tile whose origin is nearest its first vertex.
+tags of the Lanelet2 JOSM presets, e.g. ``stop`` for a stop line). Nodes go
+from ``lat``/``lon`` to the project CRS with pyproj (``local_x``/``local_y``
+are not read: they depend on a projector file the map may not come with),
+``ele`` to the project's heights (a node without one gets 0, reported). Ways
+become lines, areas (``area=yes``, or a closed way of an area type) and
+sign/light points by the export table read backwards; a type no entry maps
+becomes the class of that name when the schema has it, else it is reported and
+skipped (and so is a lanelet whose boundary is skipped). Lanelet relations
+become their two boundary lines and a ``lanelet`` annotation linking them (a
+negative link for a boundary the geometry says is reversed,
+:func:`~annotator.geometry.mapnet.orient_boundaries`, as Lanelet2's own reader
+orients them); traffic-sign and traffic-light regulatory elements link their
+sign to the ``ref_line`` (``stop_line``), and to the first lanelet referencing
+them when they have no ref_line. Tags become the attributes the class declares
+(``speed_limit`` in km/h from ``50``, ``50 km/h``, ``30mph``; ``one_way``
+yes/no); a value that does not fit the schema is dropped and reported. Each
+feature goes to the tile its ``annotator:tile`` tag names, else to the
+point-cloud tile whose origin is nearest its first vertex.
 Malformed maps (missing nodes or members, a lanelet without exactly one left
 and one right, duplicate ids, coordinates that are not finite numbers,
 DTDs/entities, truncated XML) are refused in one line naming the element.
@@ -152,6 +161,7 @@ _LANELET_SUBTYPE = {"intersection": "road", "parking": "road"}
 _LANELET_TAGS = ("subtype", "location", "speed_limit", "one_way", "turn_direction")
 _BAD_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SNIFF = re.compile(rb"<osm[\s>]")
+_SPEED = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(km/h|kmh|kph|mph|m/s|mps)?\s*$", re.I)
 
 
 # -- the projection ------------------------------------------------------------------------
@@ -199,7 +209,13 @@ class Projector:
 
 def projector(crs: str, lon: float, lat: float) -> Projector:
     """The projector for a project CRS: its own natural origin when it is a Transverse
-    Mercator, else a Transverse Mercator at ``lon``/``lat`` (the map's first node)."""
+    Mercator, else a Transverse Mercator at ``lon``/``lat`` (the map's first node).
+
+    >>> projector("EPSG:6677", 139.7, 35.7)  # JGD2011 zone IX: its natural origin
+    Projector(latitude=36.0, longitude=139.83333333333334, scale_factor=0.9999)
+    >>> projector("EPSG:4326", 139.7, 35.7)
+    Projector(latitude=35.7, longitude=139.7, scale_factor=1.0)
+    """
     from pyproj import CRS
     from pyproj.exceptions import CRSError
 
@@ -709,20 +725,29 @@ class _Reader:
 
     def attributes(self, label: str, tags: Mapping[str, str], place: str,
                    plain: Mapping[str, Any]) -> dict[str, Any]:
-        """Attributes of our own tags (``annotator:attr:``) if any, else the plain ones the
-        class declares, typed as the schema says; values outside an enum are dropped."""
+        """Attributes of our own tags (``annotator:attr:``) in our files, typed as the
+        schema says (a value that does not fit is an error); in other files, the plain
+        tags the class declares, where a value that does not fit is dropped and reported."""
         label_class = self.schema.get(label)
-        own = {k[len(ATTR):]: v for k, v in tags.items() if k.startswith(ATTR)}
-        values: Mapping[str, Any] = own if PREFIX + "class" in tags else plain
+        ours = PREFIX + "class" in tags
+        values: Mapping[str, Any] = ({k[len(ATTR):]: v for k, v in tags.items()
+                                      if k.startswith(ATTR)} if ours else plain)
         out: dict[str, Any] = {}
         for name, value in values.items():
             spec = label_class.attribute(name)
-            if spec is None and not own:
+            if spec is None and not ours:
                 continue
-            typed = typed_attribute(spec, value, f"{place}: attribute {name!r}")
-            if (spec is not None and spec.type == "enum" and spec.values
-                    and typed not in spec.values):
-                self.problems[f"{label}.{name} value {typed!r} is not in the schema; "
+            if not ours and name == "speed_limit":
+                value = _speed(value)
+            try:
+                typed = typed_attribute(spec, value, f"{place}: attribute {name!r}")
+            except FormatError:
+                if ours:
+                    raise
+                typed = None
+            if typed is None or (spec is not None and spec.type == "enum" and spec.values
+                                 and typed not in spec.values):
+                self.problems[f"{label}.{name} value {value!r} does not fit the schema; "
                               "dropped"] += 1
                 continue
             out[name] = typed
@@ -736,6 +761,16 @@ class _Reader:
             self.problems[f"{what}: class {label!r} does not take {kind}; skipped"] += 1
             return False
         return True
+
+
+def _speed(value: Any) -> Any:
+    """A Lanelet2 speed (``50``, ``50 km/h``, ``30mph``, ``10 m/s``) in km/h; else as it is."""
+    found = _SPEED.match(str(value))
+    if found is None:
+        return value
+    number = float(found.group(1))
+    unit = (found.group(2) or "").lower().replace(" ", "")
+    return number * {"mph": 1.609344, "m/s": 3.6, "mps": 3.6}.get(unit, 1.0)
 
 
 def _way_class(tags: Mapping[str, str]) -> tuple[str, str, dict[str, Any]]:

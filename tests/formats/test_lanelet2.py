@@ -417,6 +417,7 @@ JOSM = """<?xml version='1.0' encoding='UTF-8'?>
     <tag k='type' v='lanelet' /><tag k='one_way' v='yes' />
     <tag k='region' v='de' /><tag k='name' v='' />
     <tag k='location' v='city' /><tag k='subtype' v='road' />
+    <tag k='speed_limit' v='30 km/h' /><tag k='turn_direction' v='sideways' />
   </relation>
   <relation id='-302' action='modify' visible='true'>
     <member type='way' ref='-204' role='refers' />
@@ -439,9 +440,10 @@ def test_a_josm_map_with_negative_ids_is_read(tmp_path: Path) -> None:
     assert shapes["w-203"].label == "stop_line"
     assert dict(shapes["w-204"].links) == {"stop_line": "w-203"}
     lanelet = shapes["r-301"]
-    assert dict(lanelet.attributes) == {"subtype": "road", "one_way": True}
+    assert dict(lanelet.attributes) == {"subtype": "road", "one_way": True, "speed_limit": 30.0}
     assert dict(lanelet.links) == {"left": "w-202", "right": "w-201"}
-    assert any("location value 'city'" in p for p in result.problems)
+    assert any("location value 'city' does not fit" in p for p in result.problems)
+    assert any("turn_direction value 'sideways' does not fit" in p for p in result.problems)
     assert any("no ele tag" in p for p in result.problems)
     point = np.asarray(shapes["w-204"].geometry.vertices)[0]
     assert point[2] == pytest.approx(42.5)
