@@ -6,8 +6,9 @@ and municipalities' GIS work in the national plane coordinates, and a
 GeoPackage records its CRS, so QGIS, ArcGIS and GDAL place it without a
 re-projection (GeoJSON is the WGS84 deliverable).  Coordinates are the stored
 float64 values, unrounded.  Heights are the ones the project keeps (the
-schema's ``heights``: ellipsoidal, or orthometric such as EPSG:6695), named in
-the dataset metadata.
+schema's ``heights``): with orthometric heights (e.g. EPSG:6695) the layers'
+CRS is the compound one (JGD2011 plane IX + JGD2011 vertical height), so a GIS
+knows what ``z`` is; the dataset metadata names them too.
 
 Layers, all 3D (``Z``), all written even when empty so a client sees one
 structure:
@@ -35,7 +36,8 @@ reported; 2D ones get ``z = 0``, reported).  Classes come from a ``class``
 column, else from the layer's name when the schema has that class.  A
 feature without a ``tile`` goes to the point-cloud tile whose origin is
 nearest.  A layer in another CRS is re-projected horizontally (reported); a
-layer without one is refused.  Lanelet and ``link_`` links come back as
+layer without one, or whose compound CRS has other heights than the project
+keeps, is refused.  Lanelet and ``link_`` links come back as
 links between the imported annotations.
 
 >>> import tempfile
@@ -84,6 +86,7 @@ from annotator.formats.base import (
     shape_or_error,
     typed_attribute,
 )
+from annotator.geometry.heights import is_ellipsoidal
 from annotator.geometry.mapnet import LEFT, RIGHT, boundary_ref, is_lanelet
 from annotator.model import Annotation, Item, LabelSchema
 from annotator.shapes import Geometry, Point3D, Polygon3D, Polyline3D
@@ -247,6 +250,25 @@ def _fields(schema: LabelSchema, layer: _Layer, where: str,
     return names, data, masks
 
 
+def _file_crs(schema: LabelSchema) -> str:
+    """The project CRS, compound with the vertical CRS when heights are orthometric
+    (GDAL records it as such; QGIS shows it), as WKT."""
+    from pyproj import CRS
+    from pyproj.crs import CompoundCRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        horizontal = CRS.from_user_input(schema.crs)
+        if is_ellipsoidal(schema):
+            return str(horizontal.to_wkt())
+        vertical = CRS.from_user_input(schema.heights)
+        name = f"{horizontal.name} + {vertical.name}"
+        return str(CompoundCRS(name, [horizontal, vertical]).to_wkt())
+    except CRSError as exc:
+        raise FormatError(f"gpkg export: cannot use {schema.crs} with heights "
+                          f"{schema.heights} ({exc})") from None
+
+
 def _write_layer(path: Path, schema: LabelSchema, layer: _Layer, crs: str,
                  metadata: dict[str, str]) -> None:
     from pyogrio import raw  # type: ignore[import-untyped]
@@ -293,6 +315,7 @@ def write(view: ProjectView, out: Path) -> Report:
         raise FormatError("gpkg export: the project has no CRS; set 'crs' in the schema "
                           "(e.g. EPSG:6677) so GIS can place the features")
     report = Report(FORMAT.id)
+    crs = _file_crs(schema)
     layers = _layers_of(view, report, schema.crs)
     metadata = {"format": MARK, "version": str(VERSION), "crs": schema.crs,
                 "heights": schema.heights, "schema": schema.name,
@@ -301,7 +324,7 @@ def write(view: ProjectView, out: Path) -> Report:
     part.unlink(missing_ok=True)
     try:
         for layer in layers:
-            _write_layer(part, schema, layer, schema.crs, metadata)
+            _write_layer(part, schema, layer, crs, metadata)
         os.replace(part, out / FILE)
     finally:
         part.unlink(missing_ok=True)
@@ -534,12 +557,19 @@ def _transform_from(layer_crs: str | None, context: ImportContext, where: str,
     from pyproj import CRS, Transformer
     from pyproj.exceptions import CRSError, ProjError
 
-    project = context.schema.crs or ""
+    schema = context.schema
+    project = schema.crs or ""
     if not layer_crs:
         raise FormatError(f"{where}: the layer has no CRS; assign one (e.g. {project}) in "
                           "your GIS")
     try:
         source = CRS.from_user_input(layer_crs)
+        if source.is_compound:
+            source, vertical = source.sub_crs_list[0], source.sub_crs_list[1]
+            if is_ellipsoidal(schema) or not vertical.equals(
+                    CRS.from_user_input(schema.heights)):
+                raise FormatError(f"{where}: heights are {vertical.name}, the project keeps "
+                                  f"{schema.heights} heights; convert them in your GIS")
         if source.equals(CRS.from_user_input(project), ignore_axis_order=True):
             return None
         transform = Transformer.from_crs(source, project, always_xy=True)

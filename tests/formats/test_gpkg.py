@@ -273,3 +273,19 @@ def test_unsaved_annotations_have_no_id_and_no_key(tmp_path: Path) -> None:
     assert np.isnan(fields[0][0]) and fields[1][0] == 5.0  # a real column, as declared
     (shape,) = read(path, context()).images[0].shapes
     assert shape.key is None and shape.attributes == {"height_m": 5.0}
+
+
+def test_orthometric_heights_make_the_crs_compound(tmp_path: Path) -> None:
+    orthometric = dataclasses.replace(map_schema(), heights="EPSG:6695")
+    path = export(tmp_path, view(orthometric))
+    with sqlite3.connect(path) as db:
+        (definition,) = db.execute(
+            "SELECT definition FROM gpkg_spatial_ref_sys WHERE srs_id = (SELECT srs_id FROM "
+            "gpkg_geometry_columns WHERE table_name = 'lines')").fetchone()
+    db.close()
+    assert "JGD2011 (vertical) height" in definition and "Plane Rectangular CS IX" in definition
+    back = read(path, context(orthometric))
+    assert sum(len(image.shapes) for image in back.images) == 10
+    with pytest.raises(FormatError, match="heights are EPSG:6695, the project keeps "
+                                          "ellipsoidal"):
+        read(path, context())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from pyproj import Transformer
 from annotator.errors import FormatError
 from annotator.formats.gpkg import detect, read
 from annotator.shapes import Point3D, Polyline3D
-from tests.formats.test_gpkg import CRS, LEFT, X0, Y0, Z0, context, export
+from tests.formats.test_gpkg import CRS, LEFT, X0, Y0, Z0, context, export, map_schema
 
 
 def gdal_layer(path: Path, layer: str, shapes: list[Any], fields: dict[str, list[Any]],
@@ -209,3 +210,14 @@ def test_a_link_to_a_feature_the_file_lacks_is_dropped_and_reported(tmp_path: Pa
     shapes = {s.key: s for image in result.images for s in image.shapes}
     assert dict(shapes["7"].links) == {"left": "1"}
     assert any("does not hold (id 99)" in problem for problem in result.problems)
+
+
+def test_a_gis_layer_with_other_heights_is_refused(tmp_path: Path) -> None:
+    path = gdal_layer(tmp_path / "msl.gpkg", "lines", [shapely.LineString(LEFT)],
+                      {"class": ["lane_line"], "tile": ["tiles/road 01.laz"]}, "LineString Z",
+                      crs="EPSG:6677+6695")
+    refused(path, "heights are JGD2011 \\(vertical\\) height, the project keeps ellipsoidal")
+    orthometric = dataclasses.replace(map_schema(), heights="EPSG:6695")
+    result = read(path, context(orthometric))
+    assert np.array_equal(result.images[0].shapes[0].geometry.vertices, LEFT)
+    assert not result.problems
