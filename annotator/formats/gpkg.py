@@ -23,10 +23,11 @@ structure:
   ``left_reversed``/``right_reversed`` flags (Lanelet2's inverted use).
 
 Columns: ``id`` (the annotation's), ``class``, ``tile`` (the tile's file
-name), any other link as ``link_<name>`` (e.g. ``link_stop_line`` on a sign:
-the linked ``id``, negative when used reversed), then one typed column per
-attribute (bool, integer, real or text as the schema declares it; attributes
-of one name declared with two types share a text column).  Cuboids (no solid
+name), any other link as an integer column ``link_<name>`` (e.g.
+``link_stop_line`` on a sign: the linked ``id``, negative when used reversed),
+then one typed column per attribute (bool, integer, real or text as the
+schema declares it, where the values fit; values of mixed types share a text
+column).  Cuboids (no solid
 type in a GeoPackage) and image shapes are skipped and reported, as are
 features of a tile in another CRS.
 
@@ -194,10 +195,10 @@ def _attribute_names(layer: _Layer, where: str) -> list[str]:
     folded: dict[str, str] = {}
     for name in names:
         low = name.lower()
-        if low in taken or low.startswith("link_"):
+        if low in taken:
             raise FormatError(f"{where}: attribute {name!r} has the name of a column this "
                               f"format writes ({', '.join(sorted(_TAKEN - {'fid', 'geom'}))}"
-                              ", link_*)")
+                              ", link_<link>)")
         if low in folded:
             raise FormatError(f"{where}: attributes {folded[low]!r} and {name!r} differ only "
                               "in case; GeoPackage columns do not")
@@ -240,6 +241,9 @@ def _fields(schema: LabelSchema, layer: _Layer, where: str,
         masks.append(mask)
     for name in _attribute_names(layer, where):
         kind = _column_type(schema, name, rows)
+        if kind == "int" and name.lower().startswith("link_"):
+            raise FormatError(f"{where}: attribute {name!r} holds whole numbers, which a "
+                              "reader takes for a link (integer link_* columns); rename it")
         values = [None if a.attributes.get(name) is None else _plain_value(
             a.attributes[name], f"{where}: {t}: annotation {a.id}: attribute {name!r}")
             for t, a in rows]
@@ -458,11 +462,17 @@ def _links(columns: _Columns, index: int, lanelets: bool, where: str) -> dict[st
             target = _reference(columns.get(f"{side}_id", index), where, f"{side}_id")
             reverse = columns.get(f"{side}_reversed", index)
             links[side] = f"-{target.lstrip('-')}" if reverse else target
-    for name, (original, *_rest) in columns.values.items():
+    for name, column in columns.values.items():
         value = columns.get(name, index)
-        if name.startswith("link_") and value is not None:
-            links[original[5:]] = _reference(value, where, original)
+        if _is_link(name, column) and value is not None:
+            links[column[0][5:]] = _reference(value, where, column[0])
     return links
+
+
+def _is_link(name: str, column: tuple[str, np.ndarray, str, str]) -> bool:
+    """``link_<name>`` integer columns are links; other ``link_`` columns are attributes."""
+    return (name.startswith("link_") and len(name) > 5
+            and column[2] in ("OFTInteger", "OFTInteger64") and column[3] != "OFSTBoolean")
 
 
 def _attributes(columns: _Columns, index: int, context: ImportContext, label: str,
@@ -471,7 +481,7 @@ def _attributes(columns: _Columns, index: int, context: ImportContext, label: st
     label_class = schema.get(label) if label in schema else None
     attributes: dict[str, Any] = {}
     for name, column in columns.values.items():
-        if name in _TAKEN or name.startswith("link_"):
+        if name in _TAKEN or _is_link(name, column):
             continue
         value = _cell(column, index)
         if value is None:

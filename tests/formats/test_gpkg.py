@@ -215,10 +215,11 @@ def test_typed_values_come_back_typed(tmp_path: Path) -> None:
 def test_undeclared_attributes_keep_their_types(tmp_path: Path) -> None:
     extra = (Annotation(20, 1, "stop_line", Polyline3D([LEFT[0], RIGHT[0]]),
                         attributes={"surveyed": True, "lanes": 2, "wear": 0.25,
-                                    "note": "repainted 2025"}),)
+                                    "note": "repainted 2025", "link_type": "painted"}),)
     back = by_key(export(tmp_path, view(extra=extra)))
     assert dict(back["20"][1].attributes) == {"surveyed": True, "lanes": 2, "wear": 0.25,
-                                              "note": "repainted 2025"}
+                                              "note": "repainted 2025", "link_type": "painted"}
+    assert not back["20"][1].links
 
 
 def test_contract_suite_knows_the_format() -> None:
@@ -233,7 +234,8 @@ def test_contract_suite_knows_the_format() -> None:
 @pytest.mark.parametrize(("attributes", "error"), [
     ({"tile": "x"}, "has the name of a column"),
     ({"Left_ID": 3}, "has the name of a column"),
-    ({"link_x": 3}, "has the name of a column"),
+    ({"link_x": 3}, "which a reader takes for a link"),
+    ({"link_stop_line": "x"}, "has the name of a column"),
     ({"Wear": 1.0, "wear": 2.0}, "differ only in case"),
     ({"list": [1, 2]}, "is not one value"),
     ({"big": 2**70}, "does not fit"),
@@ -241,7 +243,7 @@ def test_contract_suite_knows_the_format() -> None:
 def test_attributes_a_geopackage_cannot_hold_are_refused_and_nothing_is_left(
         tmp_path: Path, attributes: dict[str, Any], error: str) -> None:
     extra = (Annotation(20, 1, "stop_line", Polyline3D([LEFT[0], RIGHT[0]]),
-                        attributes=attributes),)
+                        attributes=attributes, links={"stop_line": 4}),)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(FormatError, match=error) as caught:
