@@ -12,7 +12,7 @@ from annotator.errors import FormatError, SchemaError
 from annotator.geometry.heights import from_ellipsoidal, to_ellipsoidal
 from annotator.model import LabelClass, LabelSchema
 from annotator.schema import load_schema, parse_schema, parse_schema_text
-from tests.geometry.geoid import gradient, write_gtx
+from tests.geometry.geoid import gradient, write_geotiff, write_gtx
 
 CRS = "EPSG:6677"  # JGD2011 plane rectangular IX, origin 36N 139d50'E
 CLASSES = (LabelClass("pole", "#e69f00", ("point3d",)),)
@@ -63,6 +63,17 @@ def test_a_sloping_geoid_is_looked_up_where_each_point_lies(tmp_path: Path) -> N
     assert np.ptp(h - POINTS[:, 2]) > 1.0
     ellipsoidal = np.column_stack([POINTS[:, :2], expected])
     assert np.abs(from_ellipsoidal(schema, ellipsoidal) - POINTS[:, 2]).max() < 1e-3
+
+
+def test_a_geotiff_grid_gives_what_the_gtx_gives(tmp_path: Path) -> None:
+    tif = orthometric(write_geotiff(tmp_path / "slope.tif", gradient))
+    gtx = orthometric(write_gtx(tmp_path / "slope.gtx", gradient))
+    lon, lat = lonlat(POINTS)
+    h = to_ellipsoidal(tif, POINTS)
+    assert np.abs(h - (POINTS[:, 2] + gradient(lon, lat))).max() < 1e-3
+    assert np.abs(h - to_ellipsoidal(gtx, POINTS)).max() < 1e-4
+    back = from_ellipsoidal(tif, np.column_stack([POINTS[:, :2], h]))
+    assert np.abs(back - POINTS[:, 2]).max() < 1e-6
 
 
 def test_a_grid_path_with_spaces_works(tmp_path: Path) -> None:
