@@ -284,16 +284,47 @@ def _broken(ctx: Context, broken: Mapping[int, str], lanelets: IntArray) -> list
     return hits
 
 
-def _sample(lines: Sequence[FloatArray], count: int) -> FloatArray:
-    """``(len(lines), count, 2)`` points at equal fractions of each line's plan length."""
-    geoms = _objects([shapely.LineString(line[:, :2]) for line in lines])
-    fractions = np.tile(np.linspace(0.0, 1.0, count), len(lines))
-    points = shapely.line_interpolate_point(np.repeat(geoms, count), fractions, normalized=True)
-    samples: FloatArray = shapely.get_coordinates(points).reshape(len(lines), count, 2)
-    return samples
+def _plan_lines(lines: Sequence[FloatArray]) -> ObjectArray:
+    """Plan (2D) shapely linestrings of ``lines``, built in one call."""
+    sizes = np.fromiter(map(len, lines), np.int64, len(lines))
+    coords = np.concatenate([np.asarray(line)[:, :2] for line in lines])
+    geoms: ObjectArray = shapely.linestrings(coords, indices=np.repeat(np.arange(len(lines)),
+                                                                      sizes))
+    return geoms
 
 
-def lanelet_sides(lefts: Sequence[FloatArray], rights: Sequence[FloatArray]
+def _along(geoms: ObjectArray, owner: IntArray, fractions: FloatArray) -> FloatArray:
+    """Points at ``fractions`` of the plan length of ``geoms[owner]``, in numpy.
+
+    The same points as ``shapely.line_interpolate_point(..., normalized=True)``
+    (to rounding), without walking each line again for each point: the
+    vertices' running lengths are searched once, for all points together.
+    """
+    coords, line = shapely.get_coordinates(geoms, return_index=True)
+    step = np.hypot(*np.diff(coords, axis=0).T)
+    step[line[1:] != line[:-1]] = 0.0            # no length between two lines
+    run = np.concatenate([[0.0], np.cumsum(step)])
+    starts = np.searchsorted(line, np.arange(len(geoms)))
+    ends = np.searchsorted(line, np.arange(len(geoms)), side="right") - 1
+    target = run[starts[owner]] + fractions * (run[ends[owner]] - run[starts[owner]])
+    segment = np.searchsorted(run, target, side="right") - 1
+    segment = np.clip(segment, starts[owner], np.maximum(ends[owner] - 1, starts[owner]))
+    following = np.minimum(segment + 1, ends[owner])
+    span = run[following] - run[segment]
+    t = np.where(span > 0, (target - run[segment]) / np.where(span > 0, span, 1.0), 0.0)
+    points: FloatArray = coords[segment] + (coords[following] - coords[segment]) * t[:, None]
+    return points
+
+
+def _sample(geoms: ObjectArray, count: int) -> FloatArray:
+    """``(len(geoms), count, 2)`` points at equal fractions of each line's length."""
+    owner = np.repeat(np.arange(len(geoms)), count)
+    fractions = np.tile(np.linspace(0.0, 1.0, count), len(geoms))
+    return _along(geoms, owner, fractions).reshape(len(geoms), count, 2)
+
+
+def lanelet_sides(lefts: Sequence[FloatArray], rights: Sequence[FloatArray],
+                  geoms: tuple[ObjectArray, ObjectArray] | None = None,
                   ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], FloatArray]:
     """For oriented lanelet boundaries: right running against left, left lying right, middle.
 
@@ -301,7 +332,8 @@ def lanelet_sides(lefts: Sequence[FloatArray], rights: Sequence[FloatArray]
     the left boundary lies on the left is decided at :data:`_SIDE_SAMPLES`
     points along the lane (the right boundary taken in the left's direction),
     so a curved lanelet is judged by its own bends.  The third array is each
-    lanelet's centre point (plan).
+    lanelet's centre point (plan).  ``geoms`` may give the boundaries' plan
+    linestrings, built already.
     """
     count = len(lefts)
     if count == 0:
@@ -310,8 +342,10 @@ def lanelet_sides(lefts: Sequence[FloatArray], rights: Sequence[FloatArray]
     direction_left = np.array([line[-1, :2] - line[0, :2] for line in lefts])
     direction_right = np.array([line[-1, :2] - line[0, :2] for line in rights])
     against = (direction_left * direction_right).sum(axis=1) < 0
-    left = _sample(lefts, _SIDE_SAMPLES)
-    right = _sample(rights, _SIDE_SAMPLES)
+    left_geoms, right_geoms = geoms if geoms is not None else (_plan_lines(lefts),
+                                                               _plan_lines(rights))
+    left = _sample(left_geoms, _SIDE_SAMPLES)
+    right = _sample(right_geoms, _SIDE_SAMPLES)
     right = np.where(against[:, None, None], right[:, ::-1], right)
     centre = (left + right) / 2
     tangent = np.gradient(centre, axis=1)
@@ -379,11 +413,12 @@ def _lanelets(ctx: Context, views: Sequence[LaneletView], where: Mapping[int, in
         return set(), []
     lefts = [np.asarray(v.left, dtype=np.float64) for v in views]
     rights = [np.asarray(v.right, dtype=np.float64) for v in views]
-    left_geoms = _objects([shapely.LineString(a[:, :2]) for a in lefts])
-    right_geoms = _objects([shapely.LineString(a[:, :2]) for a in rights])
+    left_geoms, right_geoms = _plan_lines(lefts), _plan_lines(rights)
     hits: list[Hit] = []
     crossing: set[int] = set()
-    meet = np.flatnonzero(shapely.intersects(left_geoms, right_geoms))
+    # meeting only at line ends (touching) is fine; interiors that meet are looked at
+    meet = np.flatnonzero(shapely.intersects(left_geoms, right_geoms)
+                          & ~shapely.touches(left_geoms, right_geoms))
     if len(meet):
         shared = shapely.intersection(left_geoms[meet], right_geoms[meet])
         for n, geometry in zip(meet.tolist(), shared, strict=True):
@@ -398,7 +433,8 @@ def _lanelets(ctx: Context, views: Sequence[LaneletView], where: Mapping[int, in
                             f"{_who_id(named, view, RIGHT)} cross at {fmt_point(x, y)}",
                             _spot(x, y)))
     rest = [n for n in range(len(views)) if n not in crossing]
-    against, swapped, middle = lanelet_sides([lefts[n] for n in rest], [rights[n] for n in rest])
+    against, swapped, middle = lanelet_sides([lefts[n] for n in rest], [rights[n] for n in rest],
+                                             (left_geoms[rest], right_geoms[rest]))
     for k, n in enumerate(rest):
         view = views[n]
         x, y = middle[k]
@@ -433,21 +469,19 @@ def _widths(ctx: Context, views: Sequence[LaneletView], lefts: ObjectArray,
     others = np.concatenate([rights, lefts])
     counts = np.maximum(_WIDTH_SAMPLES,
                         np.ceil(shapely.length(sides) / _WIDTH_STEP).astype(np.int64) + 1)
-    fractions = np.concatenate([np.linspace(0.0, 1.0, c) for c in counts.tolist()])
     spaced = np.repeat(np.arange(len(sides)), counts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    fractions = (np.arange(len(spaced)) - first[spaced]) / (counts - 1)[spaced]
     # every vertex too: a boundary's kinks are where a lane is narrowest or widest
     corners, cornered = shapely.get_coordinates(sides, return_index=True)
-    points = np.concatenate([
-        shapely.line_interpolate_point(sides[spaced], fractions, normalized=True),
-        shapely.points(corners)])
+    coords = np.concatenate([_along(sides, spaced, fractions), corners])
     owner = np.concatenate([spaced, cornered])
-    width = shapely.distance(points, others[owner])
+    width = shapely.distance(shapely.points(coords), others[owner])
     lanelet = owner % len(views)
     order = np.lexsort((width, lanelet))
     first = np.searchsorted(lanelet[order], np.arange(len(views)))
     last = np.searchsorted(lanelet[order], np.arange(len(views)), side="right") - 1
     narrow, wide = order[first], order[last]
-    coords = shapely.get_coordinates(points)
     hits = []
     for n, view in enumerate(views):
         least, most = float(width[narrow[n]]), float(width[wide[n]])
@@ -612,6 +646,9 @@ def _crossings(ctx: Context, lines: _Lines, views: Sequence[LaneletView],
     flat = shapely.force_2d(lines.geoms[chosen])
     first, second = shapely.STRtree(flat).query(flat, predicate="intersects")
     keep = first < second
+    first, second = first[keep], second[keep]
+    # lines touching at ends (continuing, T-joins) are joined; only meeting interiors remain
+    keep = ~shapely.touches(flat[first], flat[second])
     first, second = first[keep], second[keep]
     pairs = [(int(chosen[a]), int(chosen[b])) for a, b in zip(first.tolist(), second.tolist(),
                                                              strict=True)

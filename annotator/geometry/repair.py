@@ -321,9 +321,10 @@ def _map_lines(context: Sequence[Annotation], besides: Annotation) -> list[Annot
 
 def _joined(vertex: FloatArray, lines: Sequence[FloatArray]) -> bool:
     """Whether a line end shares a point with ``lines`` or lies on one of them."""
-    key = point_key(vertex)
-    if any(point_key(p) == key for line in lines for p in line):
-        return True
+    if lines:
+        grid = np.round(np.concatenate(lines) / KEY_GRID).astype(np.int64)
+        if (grid == np.array(point_key(vertex))).all(axis=1).any():
+            return True
     landing = snap(vertex[:2], lines, KEY_GRID)
     return landing.kind == "edge" and abs(float(landing.point[2] - vertex[2])) <= KEY_GRID
 

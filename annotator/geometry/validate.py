@@ -32,10 +32,16 @@ cuboid_size                error     a cuboid with a non-positive length, width 
 cuboid_empty               warning   no point of the item's cloud inside a cuboid
 cuboid_below_ground        warning   a cuboid's bottom more than 0.3 m below the local
                                      ground, or its top below the ground
-map_dangling_end ...       see :mod:`annotator.geometry._maps`: the HD-map rules
-(8 rules)                            (dangling ends, crossing lines, broken, swapped or
-                                     too narrow lanelets, loose stop lines, height steps,
-                                     duplicates) over the 3D map kinds of every item
+map_dangling_end           warning   a map line end near another line but not joined to it
+map_lines_cross            error     lane lines, road edges or lanelet boundaries crossing
+lanelet_broken             error     a lanelet link naming no 3D polyline, or one line twice
+lanelet_swapped            error     a lanelet's left boundary on its right, its right
+                                     running against its left, or the two crossing
+lanelet_width              warning   a lanelet narrower or wider than the lane-width rules
+stop_line_unattached       warning   a stop line crossing no lanelet
+map_height_step            warning   a height step above ``max_height_step`` along a map
+                                     line or area
+map_duplicate              warning   a map feature drawn twice (reported on the later one)
 =========================  ========  =====================================================
 
 Only 2D image kinds (box, rotated_box, polygon, polyline, point) get the
@@ -43,7 +49,8 @@ geometric rules; cuboids get the cuboid rules (the two that need points only
 when the caller passes ``clouds``, a function giving an item's point cloud);
 other 3D kinds get the class and attribute rules, and the map rules when a
 run holds any 3D map kind (polyline3d, polygon3d, point3d): those check the
-road network across all the items of the run, so neighbouring tiles meet.
+road network across all the items of the run, so neighbouring tiles meet
+(details in :mod:`annotator.geometry._maps`).
 
 >>> from annotator.model import Annotation, Item, LabelClass, LabelSchema, Polygon
 >>> schema = LabelSchema("s", (LabelClass("car", "#e6194b", ("polygon",)),))
