@@ -24,7 +24,9 @@ lanelet_swapped        error     a lanelet whose left boundary lies right of its
                                  travel, whose right boundary runs against its left, or whose
                                  boundaries cross each other
 lanelet_width          warning   a lanelet narrower than ``min_lane_width`` or wider than
-                                 ``max_lane_width`` somewhere (sampled every metre)
+                                 ``max_lane_width`` somewhere (sampled every metre and at
+                                 every vertex); walkways and bicycle lanes, narrower
+                                 by design, are left out
 stop_line_unattached   warning   a stop line (class ``stop_line``, or a sign's ``stop_line``
                                  link) crossing no lanelet area
 map_height_step        warning   consecutive vertices of a map line or area outline more than
@@ -37,6 +39,17 @@ map_duplicate          warning   a map feature whose vertices coincide within
 Findings of different rules do not echo one defect: a duplicate pair is not
 also dangling or crossing, and the crossing boundaries of one lanelet are
 reported as ``lanelet_swapped`` only.
+
+>>> from annotator.geometry import validate_items
+>>> from annotator.model import Annotation, Item, LabelClass, LabelSchema
+>>> from annotator.shapes import Polyline3D
+>>> schema = LabelSchema("map", (LabelClass("lane_line", "#d55e00", ("polyline3d",)),))
+>>> tile = Item(1, "tile.pcd", "pointcloud", "pcd", "", 0, points=1)
+>>> one = Polyline3D(np.array([[0.0, 0, 40], [10.0, 0, 40]]))
+>>> two = Polyline3D(np.array([[10.05, 0, 40], [20.0, 0, 40]]))
+>>> shapes = [Annotation(1, 1, "lane_line", one), Annotation(2, 1, "lane_line", two)]
+>>> [(f.rule, f.location) for f in validate_items(schema, [(tile, shapes)])]
+[('map_dangling_end', (10.05, 0.0))]
 """
 
 from __future__ import annotations
@@ -101,6 +114,8 @@ _UNCROSSED: Final = frozenset({"lane_line", "road_edge"})
 STOP_LINE_CLASS: Final = "stop_line"
 #: Lanelet subtypes whose boundaries cross other lanes by design.
 _CROSSING_SUBTYPES: Final = frozenset({"intersection", "crosswalk", "walkway"})
+#: Lanelet subtypes the lane-width limits (made for vehicle lanes) do not apply to.
+_NARROW_SUBTYPES: Final = frozenset({"walkway", "bicycle_lane"})
 #: Spacing (m) of the width samples along each boundary, and their least number.
 _WIDTH_STEP: Final = 1.0
 _WIDTH_SAMPLES: Final = 8
@@ -449,7 +464,9 @@ def _lanelets(ctx: Context, views: Sequence[LaneletView], where: Mapping[int, in
             continue
         hits.append(Hit(where[id(view.annotation)], "lanelet_swapped", "error", detail,
                         _spot(x, y)))
-    hits += _widths(ctx, [views[n] for n in rest], left_geoms[rest], right_geoms[rest], where)
+    sized = [n for n in rest
+             if str(views[n].annotation.attributes.get("subtype", "road")) not in _NARROW_SUBTYPES]
+    hits += _widths(ctx, [views[n] for n in sized], left_geoms[sized], right_geoms[sized], where)
     return crossing, hits
 
 

@@ -250,6 +250,16 @@ def test_a_different_class_on_the_same_spot_is_no_duplicate() -> None:
     assert findings(road) == []
 
 
+def test_walkways_and_bicycle_lanes_may_be_narrow() -> None:
+    road = two_lane_road()
+    _narrow(road)
+    for subtype, rules in (("bicycle_lane", []), ("walkway", []), ("bus_lane", ["lanelet_width"])):
+        shape = road.shapes["east1"]
+        road.shapes["east1"] = dataclasses.replace(shape, attributes={**shape.attributes,
+                                                                      "subtype": subtype})
+        assert [f.rule for f in findings(road)] == rules, subtype
+
+
 def test_rules_scale_with_the_schema_rules() -> None:
     road = two_lane_road()
     _step(road)
