@@ -252,7 +252,8 @@ def _links(result: ImportResult) -> tuple[list[str | None], dict[int, dict[str, 
     a link to a key the import does not hold, or two shapes with one key, is refused."""
     keys = [shape.key for image in result.images for shape in image.shapes]
     named = [k for k in keys if k is not None]
-    if len(set(named)) != len(named):
+    known = set(named)
+    if len(known) != len(named):
         twice = sorted(k for k, n in Counter(named).items() if n > 1)[0]
         raise FormatError(f"{result.format} import: two shapes share the key {twice!r}; "
                           "nothing was imported")
@@ -261,7 +262,7 @@ def _links(result: ImportResult) -> tuple[list[str | None], dict[int, dict[str, 
     for image in result.images:
         for shape in image.shapes:
             for name, target in shape.links.items():
-                if target.removeprefix("-") not in named:
+                if target.removeprefix("-") not in known:
                     raise FormatError(f"{result.format} import: shape {shape.key or position} "
                                       f"links {name!r} to {target!r}, which is not in the "
                                       "import; nothing was imported")
