@@ -21,7 +21,7 @@ metres (project CRS x, y; float64) on point-cloud tiles.
 ...         x0, y0, x1, y1 = request.prompt.box
 ...         return [Proposal(request.label, Box.from_corners(x0 - 1, y0 - 1, x1 + 1, y1 + 1))]
 >>> schema = LabelSchema("s", (LabelClass("car", "#ff0000", ("box",)),))
->>> item = Item(1, "a.png", "image", "png", 0, 10, 10)
+>>> item = Item(1, "a.png", "image", "png", sha256="", size_bytes=0, width=10, height=10)
 >>> request = AssistRequest(item, "car", schema, Prompt("box", box=(2, 2, 5, 5)))
 >>> run(Grow(), request)[0].geometry.to_json()
 {'kind': 'box', 'coords': [1.0, 1.0, 6.0, 6.0]}
@@ -365,7 +365,8 @@ def _check(proposal: Any, request: AssistRequest) -> str | None:
                                    and proposal.item_id == request.next_item.id) else request.item
     wanted = KINDS_3D if target.kind == "pointcloud" else KINDS_2D
     if kind not in wanted:
-        return f"a {kind} does not belong on a {target.kind} item"
+        where = "a point-cloud tile" if target.kind == "pointcloud" else "an image"
+        return f"a {kind} does not belong on {where} (item {target.id})"
     try:
         coords = np.asarray(geometry.to_json()["coords"], dtype=np.float64)
     except (TypeError, ValueError, KeyError):
