@@ -239,6 +239,8 @@ class Registry:
     """Every installed assist, loaded or not, in id order."""
 
     entries: tuple[AssistEntry, ...] = ()
+    #: ids installed more than once: the entry point that lost (the first on sys.path wins)
+    shadowed: Mapping[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[AssistEntry]:
         return iter(self.entries)
@@ -317,21 +319,21 @@ def discover(*, refresh: bool = False) -> Registry:
 
     A plugin that fails to import, or lacks ``id``/``title``/``media``/
     ``prompt``/``propose``, becomes an entry with a one-line ``error``; this
-    never raises.
+    never raises.  An id installed twice is taken from the distribution first
+    on ``sys.path`` (the other is listed in :attr:`Registry.shadowed`).
     """
     global _REGISTRY
     if _REGISTRY is not None and not refresh:
         return _REGISTRY
     entries: dict[str, AssistEntry] = {}
+    shadowed: dict[str, str] = {}
     for point in entry_points(group=ASSIST_GROUP):
         if point.name in entries:
-            if entries[point.name].source != point.value:
-                entries[point.name] = AssistEntry(
-                    point.name, point.value,
-                    error=f"installed twice ({entries[point.name].source} and {point.value})")
+            # Two installs of one id: the first on sys.path wins, as it would for a module.
+            shadowed[point.name] = point.value
             continue
         entries[point.name] = _load(point)
-    _REGISTRY = Registry(tuple(entries[name] for name in sorted(entries)))
+    _REGISTRY = Registry(tuple(entries[name] for name in sorted(entries)), shadowed)
     return _REGISTRY
 
 

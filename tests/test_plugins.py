@@ -141,7 +141,10 @@ def test_discovery_loads_plugins_lazily_and_keeps_broken_ones_as_errors(site):
     assert "NotThere" in errors["missing"]
     for message in errors.values():
         assert "\n" not in message
-    assert [a.id for a in registry.assists("image")] == ["grow"]
+    mine = {"grow", "broken", "nopropose", "video", "renamed", "exploding", "instance", "missing"}
+    # (installed plugins may be listed too)
+    assert {a.id for a in registry.assists("image")} & mine == {"grow"}
+    assert {a.id for a in registry.assists("pointcloud")} & mine == {"instance"}
     with pytest.raises(AssistError, match="broken: failed to load"):
         registry.get("broken")
     with pytest.raises(AssistError, match="unknown assist 'nothing'"):
@@ -165,6 +168,18 @@ def test_a_discovered_plugin_runs_with_its_settings(site):
     (proposal,) = run(grow, request)
     assert proposal.geometry == Box.from_corners(-40, -45, 80, 70)
     assert resolve_settings(grow, {}) == {"margin": 2}
+
+
+def test_an_id_installed_twice_comes_from_the_first_on_sys_path(tmp_path):
+    with plugin_site(tmp_path / "later") as later:
+        later.add("good", {"good": GOOD}, {"grow": "good:Assist"})
+        with plugin_site(tmp_path / "first") as first:  # inserted before "later"
+            first.add("again", {"again": GOOD.replace("Grow the box", "Grow it again")},
+                      {"grow": "again:Assist"})
+            registry = discover(refresh=True)
+            assert registry.get("grow").title == "Grow it again"
+            assert registry.shadowed["grow"] == f"{later.module_name('good')}:Assist"
+            assert "grow" not in registry.errors
 
 
 # -- run() ------------------------------------------------------------------------------

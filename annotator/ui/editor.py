@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -80,6 +81,8 @@ class Editor(QObject):
         self._stored: dict[int, Annotation] = {}
         #: heights, snapping and lanelets of map features on point-cloud tiles
         self.maps = MapEditing(self)
+        #: Moves a clicked polygon/polyline vertex on an image (edge snapping), when set.
+        self.vertex_snapper: Callable[[QPointF], QPointF] | None = None
         self.view.tool_handler = self
         adapter.annotationsChanged.connect(self._on_adapter_annotations_changed)
 
@@ -219,7 +222,7 @@ class Editor(QObject):
         self.tool = self.tools[name]
         if name == "lanelet" and "lanelet" in self.schema:
             self.set_class("lanelet")
-        if name != "select":
+        if name != "select" and self.tool.kind:
             self.last_drawing = (name, self.current_class)
             allowed = self.schema.get(self.current_class).kinds
             on_cloud = self.item is not None and self.item.kind == "pointcloud"
@@ -291,6 +294,13 @@ class Editor(QObject):
         if self.frame is None or self.tool.name not in ("polyline", "polygon", "select"):
             return pos
         return self.maps.snap(pos, exclude)
+
+    def snap_vertex(self, pos: QPointF) -> QPointF:
+        """A clicked vertex: onto a map feature on a tile, onto an image edge when snapping."""
+        if (self.frame is None and self.vertex_snapper is not None
+                and self.tool.name in ("polygon", "polyline")):
+            return self.vertex_snapper(pos)
+        return self.snap(pos)
 
     def push(self, command: Command) -> Command | None:
         if self.frame is not None:

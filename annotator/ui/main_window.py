@@ -44,6 +44,7 @@ from annotator.errors import AnnotatorError
 from annotator.model import Batch, Item, Role, User
 from annotator.project import Project
 from annotator.ui.adapter import ProjectAdapter
+from annotator.ui.assists import AssistController
 from annotator.ui.bev_layer import BevLayer
 from annotator.ui.canvas import CanvasView, Style
 from annotator.ui.cloud_frame import ROTATE_STEP, CloudFrame
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_status()
         self._build_actions()
+        self.assists = AssistController(self)
         self._connect()
         self._apply_style_settings()
         self.setWindowTitle(self.tr("Annotator — %s (%s)") % (
@@ -369,7 +371,8 @@ class MainWindow(QMainWindow):
         self.adapter.batchesChanged.connect(self._on_adapter_batches_changed)
         self.editor.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.editor.imageFailed.connect(self._on_editor_image_failed)
-        self.editor.toolChanged.connect(lambda n: self.tool_actions[n].setChecked(True))
+        self.editor.toolChanged.connect(
+            lambda n: self.tool_actions[n].setChecked(True) if n in self.tool_actions else None)
         self.editor.selectionChanged.connect(lambda _: self._save_place())
         self.canvas.zoomChanged.connect(
             lambda s: self.zoom_label.setText(self.tr("Zoom %d %%") % round(s * 100)))
@@ -824,6 +827,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+        self.assists.shutdown()
         self.loader.close()
         self.cloud_loader.close()
         self.items.model.close()

@@ -81,7 +81,7 @@ class _ClickTool(Tool):
         if self.closed and len(self.points) >= self.minimum and self._near_first(pos):
             self.complete()
             return True
-        self.points.append(self.editor.snap(self.editor.clamp(pos)))
+        self.points.append(self.editor.snap_vertex(self.editor.clamp(pos)))
         if self.maximum is not None and len(self.points) >= self.maximum:
             self.complete()
         else:
