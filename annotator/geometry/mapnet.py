@@ -79,6 +79,8 @@ LEFT: Final = "left"
 RIGHT: Final = "right"
 STOP_LINE: Final = "stop_line"
 LANELET: Final = "lanelet"
+#: Points along a lanelet at which the side of its left boundary is judged.
+_SIDE_SAMPLES: Final = 17
 #: Grid (m) on which vertices are the same point (shared nodes, connectivity).
 KEY_GRID: Final = 1e-4
 
@@ -137,12 +139,12 @@ def orient_boundaries(left: npt.ArrayLike, right: npt.ArrayLike) -> Orientation:
     b = _vertices(right, "right boundary")
     reverse_right = float(np.dot(_direction(a), _direction(b))) < 0
     b_run = b[::-1] if reverse_right else b
-    # the left boundary's side of the right one: sign of the cross product at mid-lane
-    heading = _direction(a) + _direction(b_run)
-    mid_a = a[:, :2].mean(axis=0)
-    mid_b = b_run[:, :2].mean(axis=0)
-    offset = mid_a - mid_b
-    cross = heading[0] * offset[1] - heading[1] * offset[0]
+    # which side the left line lies on, judged along the lane (curves included): the sum
+    # over samples of the cross product of the centre line's heading and left - right
+    la, lb = _resample(a, _SIDE_SAMPLES)[:, :2], _resample(b_run, _SIDE_SAMPLES)[:, :2]
+    heading = np.gradient((la + lb) / 2, axis=0)
+    offset = la - lb
+    cross = float((heading[:, 0] * offset[:, 1] - heading[:, 1] * offset[:, 0]).sum())
     if cross < 0:
         return Orientation(True, not reverse_right)
     return Orientation(False, reverse_right)

@@ -93,6 +93,10 @@ class MapEditing(QObject):
                                else lambda xy: ground_heights(cloud, xy))
         self._neighbours = self._neighbour_features()
 
+    def neighbours(self) -> list[Annotation]:
+        """The neighbouring tiles' map lines and areas near the open tile."""
+        return list(self._neighbours)
+
     def _neighbour_features(self) -> list[Annotation]:
         """Map lines and areas of other tiles that come within reach of this one.
 

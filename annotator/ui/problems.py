@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from annotator.errors import AnnotatorError
 from annotator.geometry import Finding, repair, repairs_for, validate_annotations, validate_items
-from annotator.model import Item
+from annotator.model import Annotation, Item
 from annotator.ui.editor import Editor
 
 __all__ = ["ProblemMarks", "ProblemPanel"]
@@ -151,9 +151,27 @@ class ProblemPanel(QWidget):
     def _recheck(self, item_id: int) -> None:
         item: Item = self.project.store.get_item(item_id)
         annotations = self.project.store.annotations_for_item(item_id)
-        self.findings[item_id] = validate_annotations(self.project.schema, item, annotations)
+        around = self._neighbours(item_id)
+        if around:
+            # map rules see the features of the tiles next door (a lanelet's boundary may
+            # lie there); only this item's findings are kept
+            found = validate_items(self.project.schema, [(item, annotations), *around])
+            self.findings[item_id] = [f for f in found if f.item_id == item_id]
+        else:
+            self.findings[item_id] = validate_annotations(self.project.schema, item,
+                                                          annotations)
         self.names.setdefault(item_id, item.path.rsplit("/", 1)[-1])
         self._show()
+
+    def _neighbours(self, item_id: int) -> list[tuple[Item, list[Annotation]]]:
+        """The neighbouring tiles' map features, per tile (the open tile only)."""
+        editor = self.editor
+        if editor.item is None or editor.item.id != item_id:
+            return []
+        by_item: dict[int, list[Annotation]] = {}
+        for annotation in editor.maps.neighbours():
+            by_item.setdefault(annotation.item_id, []).append(annotation)
+        return [(self.project.store.get_item(i), shapes) for i, shapes in by_item.items()]
 
     def _on_adapter_annotations_changed(self, item_id: int) -> None:
         if item_id in self.findings or (self.editor.item and self.editor.item.id == item_id):
@@ -196,7 +214,11 @@ class ProblemPanel(QWidget):
         self.marks.set_findings(self.current(), frame.scene_xy if frame is not None else None)
 
     def refresh_marks(self) -> None:
-        """Place the rings again (the open tile's bird's-eye frame just arrived)."""
+        """The open tile is loaded: check it again with its neighbours' map features, and
+        place the rings in its bird's-eye frame."""
+        item = self.editor.item
+        if item is not None and item.id is not None and int(item.id) in self.findings:
+            self._recheck(int(item.id))
         frame = self.editor.frame
         self.marks.set_findings(self.current(), frame.scene_xy if frame is not None else None)
 
@@ -238,6 +260,9 @@ class ProblemPanel(QWidget):
             "make_valid_split": self.tr("Repair: split into parts"),
             "clip_to_image": self.tr("Repair: clip to the image"),
             "drop_duplicate_vertices": self.tr("Repair: drop duplicate vertices"),
+            "connect_end": self.tr("Repair: join the end to the line it should meet"),
+            "swap_lanelet_sides": self.tr("Repair: swap the lanelet's left and right"),
+            "reverse_lanelet": self.tr("Repair: turn the lanelet's direction"),
         }
         for name in names:
             action = menu.addAction(labels.get(name, name))
@@ -250,8 +275,10 @@ class ProblemPanel(QWidget):
         if annotation is None:
             return
         item = self.project.store.get_item(finding.item_id)
+        context = [*self.project.store.annotations_for_item(finding.item_id),
+                   *(a for _, shapes in self._neighbours(finding.item_id) for a in shapes)]
         try:
-            command = repair(annotation, name, item)
+            command = repair(annotation, name, item, context, self.project.schema.rules)
         except AnnotatorError as exc:  # e.g. clipping would leave nothing
             self.editor.adapter.refused.emit(str(exc))
             return
