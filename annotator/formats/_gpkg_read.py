@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,7 +33,7 @@ from annotator.formats.base import (
 from annotator.formats.gpkg import FORMAT, LAYERS, MARK, TAKEN
 from annotator.geometry.heights import is_ellipsoidal
 from annotator.geometry.mapnet import LEFT, RIGHT
-from annotator.model import Item, LabelSchema
+from annotator.model import AttributeSpec, Item, LabelSchema
 from annotator.shapes import Geometry, Point3D, Polygon3D, Polyline3D
 
 __all__ = ["read_layers"]
@@ -59,42 +59,64 @@ class _Reading:
     problems: list[str] = field(default_factory=list)
 
     def add(self, tile: str, shape: ImportedShape) -> None:
-        self.images.setdefault(tile, ImportedImage(tile)).shapes.append(shape)
+        image = self.images.get(tile)
+        if image is None:
+            image = self.images[tile] = ImportedImage(tile)
+        image.shapes.append(shape)
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of a layer as Python values (None where null)."""
+
+    name: str
+    values: list[Any]
+    link: bool
 
 
 @dataclass(frozen=True)
 class _Columns:
-    """A layer's columns by lower-case name: values, OGR type and subtype."""
+    """A layer's columns by lower-case name."""
 
-    values: dict[str, tuple[str, np.ndarray, str, str]]
+    values: dict[str, _Column]
 
     @classmethod
     def of(cls, meta: dict[str, Any], fields: Sequence[np.ndarray]) -> _Columns:
         names = [str(n) for n in meta["fields"]]
         types = meta.get("ogr_types") or ["OFTString"] * len(names)
         subtypes = meta.get("ogr_subtypes") or ["OFSTNone"] * len(names)
-        return cls({n.lower(): (n, np.asarray(v), t, st)
-                    for n, v, t, st in zip(names, fields, types, subtypes, strict=True)})
+        columns = {}
+        for name, values, ogr_type, subtype in zip(names, fields, types, subtypes, strict=True):
+            whole = ogr_type in ("OFTInteger", "OFTInteger64")
+            boolean = whole and subtype == "OFSTBoolean"
+            low = name.lower()
+            # ``link_<name>`` integer columns are links; other ``link_`` columns attributes
+            link = low.startswith("link_") and len(low) > 5 and whole and not boolean
+            columns[low] = _Column(name, _python(np.asarray(values), ogr_type, boolean), link)
+        return cls(columns)
+
+    @property
+    def links(self) -> list[_Column]:
+        return [c for c in self.values.values() if c.link]
 
     def get(self, name: str, index: int) -> Any:
         """The value of column ``name`` at ``index``, None when absent or null."""
-        if name not in self.values:
-            return None
-        return _cell(self.values[name], index)
+        column = self.values.get(name)
+        return None if column is None else column.values[index]
 
 
-def _cell(column: tuple[str, np.ndarray, str, str], index: int) -> Any:
-    _, values, ogr_type, subtype = column
-    value = values[index]
-    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return None
-    if ogr_type in ("OFTInteger", "OFTInteger64"):
-        return bool(value) if subtype == "OFSTBoolean" else int(value)
-    if ogr_type == "OFTReal":
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value.item() if isinstance(value, np.generic) else value
+def _python(values: np.ndarray, ogr_type: str, boolean: bool) -> list[Any]:
+    """A column as Python values typed by its OGR type; nulls (None, NaN) as None."""
+    if values.dtype.kind in "biuf":
+        null = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), bool)
+        if ogr_type in ("OFTInteger", "OFTInteger64"):
+            whole = np.where(null, 0, values).astype(np.int64)
+            typed = whole.astype(bool).tolist() if boolean else whole.tolist()
+        else:
+            typed = values.astype(np.float64).tolist()
+        return [None if n else v for v, n in zip(typed, null.tolist(), strict=True)]
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else
+            v.hex() if isinstance(v, bytes) else v for v in values.tolist()]
 
 
 def _reference(value: Any, where: str, what: str) -> str:
@@ -123,33 +145,24 @@ def _links(columns: _Columns, index: int, lanelets: bool, where: str) -> dict[st
             target = _reference(columns.get(f"{side}_id", index), where, f"{side}_id")
             reverse = columns.get(f"{side}_reversed", index)
             links[side] = f"-{target.lstrip('-')}" if reverse else target
-    for name, column in columns.values.items():
-        value = columns.get(name, index)
-        if _is_link(name, column) and value is not None:
-            links[column[0][5:]] = _reference(value, where, column[0])
+    for column in columns.links:
+        value = column.values[index]
+        if value is not None:
+            links[column.name[5:]] = _reference(value, where, column.name)
     return links
 
 
-def _is_link(name: str, column: tuple[str, np.ndarray, str, str]) -> bool:
-    """``link_<name>`` integer columns are links; other ``link_`` columns are attributes."""
-    return (name.startswith("link_") and len(name) > 5
-            and column[2] in ("OFTInteger", "OFTInteger64") and column[3] != "OFSTBoolean")
-
-
-def _attributes(columns: _Columns, index: int, context: ImportContext, label: str,
+def _attributes(columns: Sequence[_Column], index: int, specs: Mapping[str, AttributeSpec],
                 where: str) -> dict[str, Any]:
-    schema = context.schema
-    label_class = schema.get(label) if label in schema else None
+    """The attribute columns' values of one feature, typed as its class declares them."""
     attributes: dict[str, Any] = {}
-    for name, column in columns.values.items():
-        if name in TAKEN or _is_link(name, column):
-            continue
-        value = _cell(column, index)
+    for column in columns:
+        value = column.values[index]
         if value is None:
             continue
-        original = column[0]
-        spec = label_class.attribute(original) if label_class else None
-        attributes[original] = typed_attribute(spec, value, f"{where}: column {original!r}")
+        spec = specs.get(column.name)
+        attributes[column.name] = (value if spec is None else typed_attribute(
+            spec, value, f"{where}: column {column.name!r}"))
     return attributes
 
 
@@ -222,6 +235,54 @@ def _geometries(wkb: Any, reading: _Reading, transform: Any, where: str) -> list
     return out
 
 
+_TAKEN_KINDS = {0: Point3D, 1: Polyline3D, 3: Polygon3D}  # shapely type ids
+
+
+def _layer_geometries(geometry: np.ndarray, reading: _Reading, transform: Any,
+                      places: Sequence[str]) -> list[list[Geometry] | None] | None:
+    """The geometries of a whole layer at once when every feature is a plain point, line
+    or polygon without holes (the common case); None otherwise, and for any doubt (the
+    feature-by-feature path then names the place of the problem)."""
+    import shapely
+    from shapely.errors import ShapelyError
+
+    if len(geometry) == 0:
+        return []
+    try:
+        shapes = shapely.from_wkb(geometry)
+    except (ShapelyError, ValueError, TypeError):
+        return None
+    present = ~shapely.is_missing(shapes)
+    types = shapely.get_type_id(shapes)
+    if (not set(types[present].tolist()) <= set(_TAKEN_KINDS)
+            or shapely.is_empty(shapes[present]).any()
+            or (shapely.get_num_interior_rings(shapes[types == 3]) > 0).any()):
+        return None
+    targets = np.where(types == 3, shapely.get_exterior_ring(shapes), shapes)
+    coordinates, index = shapely.get_coordinates(targets, include_z=True, return_index=True)
+    flat = present & (shapely.get_coordinate_dimension(targets) < 3)
+    coordinates[flat[index], 2] = 0.0
+    if not np.isfinite(coordinates).all() or np.abs(coordinates).max(initial=0.0) > _LIMIT:
+        return None
+    if transform is not None:
+        x, y = transform.transform(coordinates[:, 0], coordinates[:, 1], errcheck=False)
+        coordinates[:, 0], coordinates[:, 1] = x, y
+        if not np.isfinite(coordinates).all():
+            return None
+    reading.flat += int(flat.sum())
+    counts = np.bincount(index, minlength=len(shapes))
+    pieces = np.split(coordinates, np.cumsum(counts)[:-1])
+    out: list[list[Geometry] | None] = []
+    for number, (kind, piece) in enumerate(zip(types.tolist(), pieces, strict=True)):
+        if kind < 0:
+            out.append(None)
+            continue
+        make = _TAKEN_KINDS[kind]
+        xyz = piece[:-1] if kind == 3 else piece
+        out.append([shape_or_error(partial(make, xyz), places[number])])
+    return out
+
+
 def _transform_from(layer_crs: str | None, context: ImportContext, where: str,
                     reading: _Reading) -> Any:
     """None when the layer is in the project CRS, else the horizontal re-projection."""
@@ -268,8 +329,16 @@ def _read_layer(reading: _Reading, name: str) -> None:
     schema = reading.context.schema
     lanelets = name.lower() == LAYERS["lanelet"][0] and {"left_id", "right_id"} <= set(
         columns.values)
+    attribute_columns = [c for low, c in columns.values.items() if low not in TAKEN
+                         and not c.link]
+    specs = {c.name: {a.name: a for a in c.attributes} for c in schema.classes}
+    numbers = fids.tolist() if fids is not None else range(1, len(geometry) + 1)
+    places = [f"{where}: feature {number}" for number in numbers]
+    whole = _layer_geometries(geometry, reading, transform, places)
+    linked = lanelets or bool(columns.links)
+    tiles: dict[Any, str] = {}
     for index, wkb in enumerate(geometry):
-        place = f"{where}: feature {int(fids[index]) if fids is not None else index + 1}"
+        place = places[index]
         if wkb is None:
             reading.empty += 1
             continue
@@ -280,13 +349,19 @@ def _read_layer(reading: _Reading, name: str) -> None:
                                   "a class of the schema")
             label = name
         label = str(label)
-        parts = _geometries(wkb, reading, transform, place)
+        parts = whole[index] if whole is not None else None
+        if parts is None:
+            parts = _geometries(wkb, reading, transform, place)
         tile = columns.get("tile", index)
-        tile = (safe_name(str(tile), place) if tile is not None else
-                _nearest_tile(reading.context, parts[0].vertices[0], place))
+        if tile is None:
+            tile = _nearest_tile(reading.context, parts[0].vertices[0], place)
+        elif tile in tiles:
+            tile = tiles[tile]
+        else:
+            tile = tiles[tile] = safe_name(str(tile), place)
         key = _key(columns.get("id", index))
-        links = _links(columns, index, lanelets, place)
-        attributes = _attributes(columns, index, reading.context, label, place)
+        links = _links(columns, index, lanelets, place) if linked else {}
+        attributes = _attributes(attribute_columns, index, specs.get(label, {}), place)
         for number, part in enumerate(parts):
             reading.add(tile, ImportedShape(label, part, attributes,
                                             key=key if number == 0 else None,

@@ -118,25 +118,38 @@ def _value_type(value: Any) -> str:
     return "str"
 
 
-def _column_type(schema: LabelSchema, name: str, rows: Sequence[tuple[str, Annotation]]) -> str:
+def _declared(schema: LabelSchema) -> dict[tuple[str, str], str]:
+    """The column type each (class, attribute) of the schema asks for."""
+    return {(c.name, a.name): a.type if a.type in ("bool", "int", "float") else "str"
+            for c in schema.classes for a in c.attributes}
+
+
+def _column_type(declared: dict[tuple[str, str], str], name: str,
+                 rows: Sequence[tuple[str, Annotation]]) -> str:
     """One column type for an attribute: the schema's where the values fit it (a float
     attribute holding 40 is still a real column), else the values'; text when they mix."""
     seen: set[str] = set()
     for _, annotation in rows:
-        if name not in annotation.attributes or annotation.attributes[name] is None:
+        value = annotation.attributes.get(name)
+        if value is None:
             continue
-        label_class = schema.get(annotation.label) if annotation.label in schema else None
-        spec = label_class.attribute(name) if label_class else None
-        found = _value_type(annotation.attributes[name])
-        declared = {"bool": "bool", "int": "int", "float": "float"}.get(
-            spec.type, "str") if spec is not None else found
-        if declared == "float" and found in ("int", "float"):
+        found = _value_type(value)
+        wanted = declared.get((annotation.label, name), found)
+        if wanted == "float" and found in ("int", "float"):
             seen.add("float")
         else:
-            seen.add(found if found == declared else "str")
+            seen.add(found if found == wanted else "str")
     if seen == {"int", "float"}:
         return "float"
     return seen.pop() if len(seen) == 1 else "str"
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, bool | str):
+        return True
+    if isinstance(value, int):
+        return abs(value) < 2**63
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _plain_value(value: Any, where: str) -> Any:
@@ -209,6 +222,30 @@ def _wkb(geometry: Geometry) -> bytes:
     return bytes(shapely.to_wkb(shape, output_dimension=3, flavor="iso"))
 
 
+def _wkb_layer(layer: _Layer) -> np.ndarray:
+    """ISO WKB of a layer's geometries, made in one pass by shapely where the layer holds
+    one simple kind (polygons with holes go one by one)."""
+    import shapely
+
+    geometries = [a.geometry for _, a in layer.rows]
+    if not geometries:
+        return np.array([], dtype=object)
+    if any(isinstance(g, Polygon3D) and g.holes for g in geometries) or len(
+            {type(g) for g in geometries}) > 1:
+        return np.array([_wkb(g) for g in geometries], dtype=object)
+    vertices = [g.shell if isinstance(g, Polygon3D) else np.asarray(g.vertices)
+                for g in geometries]
+    coordinates = np.concatenate(vertices)
+    index = np.repeat(np.arange(len(vertices)), [len(v) for v in vertices])
+    if isinstance(geometries[0], Polygon3D):
+        shapes = shapely.polygons(shapely.linearrings(coordinates, indices=index))
+    elif isinstance(geometries[0], Point3D):
+        shapes = shapely.points(coordinates)
+    else:
+        shapes = shapely.linestrings(coordinates, indices=index)
+    return np.asarray(shapely.to_wkb(shapes, output_dimension=3, flavor="iso"), dtype=object)
+
+
 def _fields(schema: LabelSchema, layer: _Layer, where: str,
             ) -> tuple[list[str], list[np.ndarray], list[np.ndarray | None]]:
     rows = layer.rows
@@ -230,14 +267,17 @@ def _fields(schema: LabelSchema, layer: _Layer, where: str,
         names.append(f"link_{link}")
         data.append(column)
         masks.append(mask)
+    declared = _declared(schema)
     for name in _attribute_names(layer, where):
-        kind = _column_type(schema, name, rows)
+        kind = _column_type(declared, name, rows)
         if kind == "int" and name.lower().startswith("link_"):
             raise FormatError(f"{where}: attribute {name!r} holds whole numbers, which a "
                               "reader takes for a link (integer link_* columns); rename it")
-        values = [None if a.attributes.get(name) is None else _plain_value(
-            a.attributes[name], f"{where}: {t}: annotation {a.id}: attribute {name!r}")
-            for t, a in rows]
+        values = [a.attributes.get(name) for _, a in rows]
+        for (tile, annotation), value in zip(rows, values, strict=True):
+            if value is not None and not _is_plain(value):
+                _plain_value(value, f"{where}: {tile}: annotation {annotation.id}: "
+                             f"attribute {name!r}")
         column, mask = _column(values, kind)
         names.append(name)
         data.append(column)
@@ -270,7 +310,7 @@ def _write_layer(path: Path, schema: LabelSchema, layer: _Layer, crs: str,
 
     where = f"gpkg export: layer {layer.name}"
     names, data, masks = _fields(schema, layer, where)
-    geometry = np.array([_wkb(a.geometry) for _, a in layer.rows], dtype=object)
+    geometry = _wkb_layer(layer)
     try:
         raw.write(path, geometry, data, names, field_mask=masks, layer=layer.name,
                   driver="GPKG", geometry_type=layer.geometry_type, crs=crs,
