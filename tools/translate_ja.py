@@ -329,6 +329,9 @@ JA = {
     "Lanelet added": "レーンレットを追加しました",
     "Click a lane boundary (a 3D line): the left one first, then the right":
         "車線の境界 (3D の線) をクリック: まず左、次に右",
+    "Repair: join the end to the line it should meet": "修復: 端をつながるべき線に接続",
+    "Repair: swap the lanelet's left and right": "修復: レーンレットの左右を入れ替える",
+    "Repair: turn the lanelet's direction": "修復: レーンレットの向きを反転",
     "Link sign to stop line / lanelet": "標識を停止線・レーンレットに結び付ける",
     "Map features": "地図要素",
     "Select one sign or light (a 3D point), and with Shift its stop line or lanelet":
@@ -339,6 +342,54 @@ JA = {
     "Sign unlinked": "標識の結び付けを外しました",
     "Left boundary picked; now click the right one (Esc: start again)":
         "左の境界を選びました。次に右の境界をクリック (Esc: やり直し)",
+    # Assists (issue 9)
+    'Assist progress': 'アシストの進行状況',
+    '&Assists': 'アシスト(&A)',
+    'Run assist': 'アシストを実行',
+    'Next assist': '次のアシスト',
+    'Accept proposals': '提案を採用',
+    'Reject proposals / cancel the assist': '提案を却下 / アシストを取り消す',
+    'Settings of the current assist…': '現在のアシストの設定…',
+    'Snap polygon vertices to image edges': 'ポリゴンの頂点を画像のエッジに吸着',
+    'Install the edge_snap plugin to snap vertices to edges':
+        '頂点をエッジに吸着させるには edge_snap プラグインをインストールしてください',
+    '%s cannot be used: %s': '%s は使えません: %s',
+    'images': '画像',
+    'point-cloud tiles': '点群タイル',
+    '%s (on %s)': '%s（%s 用）',
+    'No assists installed (see plugins/README.md)':
+        'アシストがインストールされていません（plugins/README.md を参照）',
+    'Assist: %s (I runs it)': 'アシスト: %s（I で実行）',
+    'No assist for this item is installed':
+        'このアイテムに使えるアシストがインストールされていません',
+    'An assist is running (Esc cancels)': 'アシストを実行中です（Esc で取り消し）',
+    'Enter accepts the proposals, Esc rejects them': 'Enter で提案を採用、Esc で却下します',
+    '%s: drag a box round the object, then press I':
+        '%s: 対象を囲むように矩形をドラッグしてから I を押してください',
+    '%s: click the object (Shift+click: background), then press I':
+        '%s: 対象をクリック（Shift+クリック: 背景）してから I を押してください',
+    '%s: select shapes, then press I': '%s: 図形を選択してから I を押してください',
+    'The tile is still loading; try again when it shows':
+        'タイルを読み込み中です。表示されてからもう一度お試しください',
+    '%s is running… (Esc cancels)': '%s を実行中…（Esc で取り消し）',
+    '%s was cancelled': '%s を取り消しました',
+    '%s proposed nothing here': '%s はここに何も提案しませんでした',
+    '%d proposal(s) for the next item: Enter accepts, Esc rejects':
+        '次のアイテムへの提案 %d 件: Enter で採用、Esc で却下',
+    '%d proposal(s): Enter accepts, Esc rejects': '提案 %d 件: Enter で採用、Esc で却下',
+    'Assist failed: %s': 'アシストが失敗しました: %s',
+    'Accepted %d proposal(s)': '提案 %d 件を採用しました',
+    'Proposals rejected': '提案を却下しました',
+    'Edge snapping on: polygon and polyline vertices move to strong edges near the click':
+        'エッジ吸着オン: ポリゴンとポリラインの頂点がクリック位置近くの強いエッジに移動します',
+    'Edge snapping off': 'エッジ吸着オフ',
+    'Edge snapping: still reading the image': 'エッジ吸着: 画像を読み込み中です',
+    'Settings of %s': '%s の設定',
+    'This assist has no settings.': 'このアシストに設定はありません。',
+    'Browse…': '参照…',
+    'Drag a box round the object, then press I':
+        '対象を囲むように矩形をドラッグしてから I を押してください',
+    'Press I to run the assist on this box': 'I を押すとこの矩形でアシストを実行します',
 }
 
 

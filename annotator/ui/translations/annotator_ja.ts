@@ -19,6 +19,211 @@
     </message>
 </context>
 <context>
+    <name>AssistController</name>
+    <message>
+        <location filename="../assists.py" line="163" />
+        <source>Assist progress</source>
+        <extracomment>The assist that edge snapping calls per clicked vertex. Images above this many pixels are not decoded whole for an assist (3 bytes each).</extracomment>
+        <translation>アシストの進行状況</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="186" />
+        <source>&amp;Assists</source>
+        <translation>アシスト(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="190" />
+        <source>Run assist</source>
+        <translation>アシストを実行</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="192" />
+        <source>Next assist</source>
+        <translation>次のアシスト</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="194" />
+        <source>Accept proposals</source>
+        <translation>提案を採用</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="197" />
+        <source>Reject proposals / cancel the assist</source>
+        <translation>提案を却下 / アシストを取り消す</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="199" />
+        <source>Settings of the current assist…</source>
+        <translation>現在のアシストの設定…</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="202" />
+        <source>Snap polygon vertices to image edges</source>
+        <translation>ポリゴンの頂点を画像のエッジに吸着</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="210" />
+        <source>Install the edge_snap plugin to snap vertices to edges</source>
+        <translation>頂点をエッジに吸着させるには edge_snap プラグインをインストールしてください</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="224" />
+        <source>%s cannot be used: %s</source>
+        <translation>%s は使えません: %s</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="226" />
+        <source>images</source>
+        <translation>画像</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="227" />
+        <source>point-cloud tiles</source>
+        <translation>点群タイル</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="228" />
+        <source>%s (on %s)</source>
+        <translation>%s（%s 用）</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="233" />
+        <source>No assists installed (see plugins/README.md)</source>
+        <translation>アシストがインストールされていません（plugins/README.md を参照）</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="265" />
+        <source>Assist: %s (I runs it)</source>
+        <translation>アシスト: %s（I で実行）</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="271" />
+        <location filename="../assists.py" line="281" />
+        <location filename="../assists.py" line="306" />
+        <source>No assist for this item is installed</source>
+        <translation>このアイテムに使えるアシストがインストールされていません</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="299" />
+        <source>An assist is running (Esc cancels)</source>
+        <translation>アシストを実行中です（Esc で取り消し）</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="302" />
+        <source>Enter accepts the proposals, Esc rejects them</source>
+        <translation>Enter で提案を採用、Esc で却下します</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="326" />
+        <source>%s: drag a box round the object, then press I</source>
+        <translation>%s: 対象を囲むように矩形をドラッグしてから I を押してください</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="328" />
+        <source>%s: click the object (Shift+click: background), then press I</source>
+        <translation>%s: 対象をクリック（Shift+クリック: 背景）してから I を押してください</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="346" />
+        <source>%s: select shapes, then press I</source>
+        <translation>%s: 図形を選択してから I を押してください</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="355" />
+        <source>The tile is still loading; try again when it shows</source>
+        <translation>タイルを読み込み中です。表示されてからもう一度お試しください</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="410" />
+        <source>%s is running… (Esc cancels)</source>
+        <translation>%s を実行中…（Esc で取り消し）</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="422" />
+        <location filename="../assists.py" line="462" />
+        <source>%s was cancelled</source>
+        <translation>%s を取り消しました</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="440" />
+        <source>%s proposed nothing here</source>
+        <translation>%s はここに何も提案しませんでした</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="448" />
+        <source>%d proposal(s) for the next item: Enter accepts, Esc rejects</source>
+        <translation>次のアイテムへの提案 %d 件: Enter で採用、Esc で却下</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="450" />
+        <source>%d proposal(s): Enter accepts, Esc rejects</source>
+        <translation>提案 %d 件: Enter で採用、Esc で却下</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="456" />
+        <source>Assist failed: %s</source>
+        <translation>アシストが失敗しました: %s</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="514" />
+        <source>Accepted %d proposal(s)</source>
+        <translation>提案 %d 件を採用しました</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="519" />
+        <source>Proposals rejected</source>
+        <translation>提案を却下しました</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="542" />
+        <source>Edge snapping on: polygon and polyline vertices move to strong edges near the click</source>
+        <translation>エッジ吸着オン: ポリゴンとポリラインの頂点がクリック位置近くの強いエッジに移動します</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="544" />
+        <source>Edge snapping off</source>
+        <translation>エッジ吸着オフ</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="576" />
+        <source>Edge snapping: still reading the image</source>
+        <translation>エッジ吸着: 画像を読み込み中です</translation>
+    </message>
+</context>
+<context>
+    <name>AssistSettingsDialog</name>
+    <message>
+        <location filename="../assist_settings.py" line="132" />
+        <source>Settings of %s</source>
+        <extracomment>A settings row: its widget, a getter and a setter of its value.</extracomment>
+        <translation>%s の設定</translation>
+    </message>
+    <message>
+        <location filename="../assist_settings.py" line="141" />
+        <source>This assist has no settings.</source>
+        <translation>このアシストに設定はありません。</translation>
+    </message>
+    <message>
+        <location filename="../assist_settings.py" line="168" />
+        <source>Browse…</source>
+        <translation>参照…</translation>
+    </message>
+</context>
+<context>
+    <name>AssistTool</name>
+    <message>
+        <location filename="../assist_drafts.py" line="206" />
+        <source>Drag a box round the object, then press I</source>
+        <extracomment>The prompt's colour (Okabe-Ito sky blue); background clicks are vermilion.</extracomment>
+        <translation>対象を囲むように矩形をドラッグしてから I を押してください</translation>
+    </message>
+    <message>
+        <location filename="../assist_drafts.py" line="210" />
+        <source>Press I to run the assist on this box</source>
+        <translation>I を押すとこの矩形でアシストを実行します</translation>
+    </message>
+</context>
+<context>
     <name>AttributeEditor</name>
     <message>
         <location filename="../panels.py" line="173" />
@@ -450,29 +655,29 @@
 <context>
     <name>Editor</name>
     <message>
-        <location filename="../editor.py" line="157" />
+        <location filename="../editor.py" line="160" />
         <source>Large image without overviews: shown at 1:1; press F to fit</source>
-        <extracomment>Height in metres of a cuboid drawn where there are no points to fit. A point-cloud item was opened: its tile is wanted (the workspace loads it). The bird's-eye scene of the open point-cloud tile, once it is loaded. heights, snapping and lanelets of map features on point-cloud tiles</extracomment>
+        <extracomment>Height in metres of a cuboid drawn where there are no points to fit. A point-cloud item was opened: its tile is wanted (the workspace loads it). The bird's-eye scene of the open point-cloud tile, once it is loaded. heights, snapping and lanelets of map features on point-cloud tiles Moves a clicked polygon/polyline vertex on an image (edge snapping), when set.</extracomment>
         <translation>縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="228" />
+        <location filename="../editor.py" line="231" />
         <source>Class %s does not allow %s; pick another class</source>
         <translation>クラス %s では %s を使えません。別のクラスを選んでください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="235" />
+        <location filename="../editor.py" line="238" />
         <source>Nothing drawn yet to repeat</source>
         <translation>繰り返す描画がまだありません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="330" />
+        <location filename="../editor.py" line="340" />
         <source>On a point-cloud tile, draw cuboids (U), map lines (L), areas (P) and points (T) in the bird's-eye view</source>
         <translation>点群タイルでは俯瞰ビューで直方体 (U)・地図の線 (L)・領域 (P)・点 (T) を描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="334" />
-        <location filename="../editor.py" line="480" />
+        <location filename="../editor.py" line="344" />
+        <location filename="../editor.py" line="490" />
         <source>Class %s does not allow %s shapes</source>
         <translation>クラス %s では %s の図形を使えません</translation>
     </message>
@@ -481,32 +686,32 @@
         <translation>点群タイルでは直方体を描いてください (U)</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="360" />
+        <location filename="../editor.py" line="370" />
         <source>Cuboids are drawn in the bird's-eye view of a point-cloud tile</source>
         <translation>直方体は点群タイルの俯瞰ビューで描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="363" />
+        <location filename="../editor.py" line="373" />
         <source>Drag round an object, or click two corners and a side</source>
         <translation>物体を囲むようにドラッグするか、2つの角と1辺をクリックしてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="371" />
+        <location filename="../editor.py" line="381" />
         <source>No points there: draw the cuboid round an object</source>
         <translation>そこには点がありません: 物体を囲むように直方体を描いてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="376" />
+        <location filename="../editor.py" line="386" />
         <source>No points above the ground there: the cuboid stands on the ground, %.1f m high</source>
         <translation>地面より上に点がありません: 直方体を地面の上に高さ %.1f m で置きました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="449" />
+        <location filename="../editor.py" line="459" />
         <source>Copied %d shape(s)</source>
         <translation>%d 個の図形をコピーしました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="518" />
+        <location filename="../editor.py" line="528" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
     </message>
@@ -642,214 +847,214 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="70" />
+        <location filename="../main_window.py" line="71" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="71" />
+        <location filename="../main_window.py" line="72" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="72" />
+        <location filename="../main_window.py" line="73" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="73" />
+        <location filename="../main_window.py" line="74" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="74" />
+        <location filename="../main_window.py" line="75" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="75" />
+        <location filename="../main_window.py" line="76" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="76" />
+        <location filename="../main_window.py" line="77" />
         <source>Cuboid (point clouds)</source>
         <translation>直方体（点群）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="77" />
+        <location filename="../main_window.py" line="78" />
         <source>Lanelet (point clouds)</source>
         <translation>レーンレット (点群)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="119" />
+        <location filename="../main_window.py" line="121" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140" />
+        <location filename="../main_window.py" line="142" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141" />
+        <location filename="../main_window.py" line="143" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142" />
+        <location filename="../main_window.py" line="144" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="145" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145" />
+        <location filename="../main_window.py" line="147" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148" />
+        <location filename="../main_window.py" line="150" />
         <source>Review comments</source>
         <translation>レビューコメント</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="157" />
+        <location filename="../main_window.py" line="159" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="158" />
+        <location filename="../main_window.py" line="160" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="159" />
+        <location filename="../main_window.py" line="161" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160" />
+        <location filename="../main_window.py" line="162" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="180" />
+        <location filename="../main_window.py" line="182" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="183" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="183" />
+        <location filename="../main_window.py" line="185" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
-        <location filename="../main_window.py" line="716" />
+        <location filename="../main_window.py" line="186" />
+        <location filename="../main_window.py" line="719" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="186" />
-        <location filename="../main_window.py" line="717" />
+        <location filename="../main_window.py" line="188" />
+        <location filename="../main_window.py" line="720" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189" />
+        <location filename="../main_window.py" line="191" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="190" />
+        <location filename="../main_window.py" line="192" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="191" />
+        <location filename="../main_window.py" line="193" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="192" />
+        <location filename="../main_window.py" line="194" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="193" />
+        <location filename="../main_window.py" line="195" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="197" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="198" />
+        <location filename="../main_window.py" line="200" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200" />
+        <location filename="../main_window.py" line="202" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="202" />
+        <location filename="../main_window.py" line="204" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="204" />
+        <location filename="../main_window.py" line="206" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="206" />
+        <location filename="../main_window.py" line="208" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="208" />
+        <location filename="../main_window.py" line="210" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="210" />
+        <location filename="../main_window.py" line="212" />
         <source>Turn counter-clockwise 1°</source>
         <translation>反時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="212" />
+        <location filename="../main_window.py" line="214" />
         <source>Turn clockwise 1°</source>
         <translation>時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="216" />
         <source>Turn counter-clockwise 10°</source>
         <translation>反時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="216" />
+        <location filename="../main_window.py" line="218" />
         <source>Turn clockwise 10°</source>
         <translation>時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220" />
+        <location filename="../main_window.py" line="222" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="222" />
+        <location filename="../main_window.py" line="224" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
@@ -858,373 +1063,373 @@
         <translation>地図の高さ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="228" />
+        <location filename="../main_window.py" line="230" />
         <source>Raise 1 cm</source>
         <translation>1 cm 上げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="229" />
+        <location filename="../main_window.py" line="231" />
         <source>Lower 1 cm</source>
         <translation>1 cm 下げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="232" />
         <source>Raise 10 cm</source>
         <translation>10 cm 上げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="231" />
+        <location filename="../main_window.py" line="233" />
         <source>Lower 10 cm</source>
         <translation>10 cm 下げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="235" />
+        <location filename="../main_window.py" line="237" />
         <source>Keep heights when moving vertices</source>
         <translation>頂点を動かしても高さを保つ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239" />
+        <location filename="../main_window.py" line="241" />
         <source>Link sign to stop line / lanelet</source>
         <translation>標識を停止線・レーンレットに結び付ける</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242" />
+        <location filename="../main_window.py" line="244" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="245" />
+        <location filename="../main_window.py" line="247" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="258" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="258" />
+        <location filename="../main_window.py" line="260" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="264" />
+        <location filename="../main_window.py" line="266" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="265" />
+        <location filename="../main_window.py" line="267" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="268" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268" />
+        <location filename="../main_window.py" line="270" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270" />
+        <location filename="../main_window.py" line="272" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272" />
+        <location filename="../main_window.py" line="274" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="275" />
+        <location filename="../main_window.py" line="277" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279" />
+        <location filename="../main_window.py" line="281" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280" />
+        <location filename="../main_window.py" line="282" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="284" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="283" />
+        <location filename="../main_window.py" line="285" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="285" />
+        <location filename="../main_window.py" line="287" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="291" />
+        <location filename="../main_window.py" line="293" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="292" />
+        <location filename="../main_window.py" line="294" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="294" />
+        <location filename="../main_window.py" line="296" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="296" />
+        <location filename="../main_window.py" line="298" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="299" />
+        <location filename="../main_window.py" line="301" />
         <source>Mark item done, go to the next not done</source>
         <translation>アイテムを完了にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="302" />
+        <location filename="../main_window.py" line="304" />
         <source>Mark item verified empty, go to the next not done</source>
         <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304" />
+        <location filename="../main_window.py" line="306" />
         <source>Clear the item's mark</source>
         <translation>アイテムの印を消す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="306" />
+        <location filename="../main_window.py" line="308" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="308" />
+        <location filename="../main_window.py" line="310" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="310" />
+        <location filename="../main_window.py" line="312" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312" />
+        <location filename="../main_window.py" line="314" />
         <source>Accept this batch</source>
         <translation>このバッチを承認</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="315" />
+        <location filename="../main_window.py" line="317" />
         <source>Reject this batch (with a summary)…</source>
         <translation>このバッチを差し戻す（要約付き）…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317" />
+        <location filename="../main_window.py" line="319" />
         <source>Reopen this batch…</source>
         <translation>このバッチを再開…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="321" />
+        <location filename="../main_window.py" line="323" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="323" />
+        <location filename="../main_window.py" line="325" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326" />
+        <location filename="../main_window.py" line="328" />
         <source>Pin a review comment</source>
         <translation>レビューコメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="328" />
+        <location filename="../main_window.py" line="330" />
         <source>History of this batch…</source>
         <translation>このバッチの履歴…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="330" />
+        <location filename="../main_window.py" line="332" />
         <source>Lead dashboard…</source>
         <translation>リーダー用ダッシュボード…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="334" />
+        <location filename="../main_window.py" line="336" />
         <source>Correct mode (reviewers: edit the batch under review)</source>
         <translation>修正モード（レビュアー: レビュー中のバッチを編集）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="350" />
+        <location filename="../main_window.py" line="352" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="375" />
+        <location filename="../main_window.py" line="378" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435" />
+        <location filename="../main_window.py" line="438" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="447" />
+        <location filename="../main_window.py" line="450" />
         <source>Correct mode: your edits to this batch are recorded as yours</source>
         <translation>修正モード: このバッチへの編集はあなたの編集として記録されます</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="448" />
+        <location filename="../main_window.py" line="451" />
         <source>Review is read-only again</source>
         <translation>レビューは再び読み取り専用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="453" />
+        <location filename="../main_window.py" line="456" />
         <source>The dashboard is a lead's</source>
         <translation>ダッシュボードはリーダー用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="490" />
+        <location filename="../main_window.py" line="493" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="499" />
+        <location filename="../main_window.py" line="502" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="524" />
+        <location filename="../main_window.py" line="527" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="529" />
+        <location filename="../main_window.py" line="532" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="545" />
+        <location filename="../main_window.py" line="548" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="591" />
+        <location filename="../main_window.py" line="594" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="463" />
-        <location filename="../main_window.py" line="608" />
+        <location filename="../main_window.py" line="466" />
+        <location filename="../main_window.py" line="611" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="225" />
+        <location filename="../main_window.py" line="227" />
         <source>Map features</source>
         <translation>地図要素</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="613" />
+        <location filename="../main_window.py" line="616" />
         <source>Reject batch %s</source>
         <translation>バッチ %s を差し戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="614" />
+        <location filename="../main_window.py" line="617" />
         <source>Reopen batch %s</source>
         <translation>バッチ %s を再開</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="616" />
+        <location filename="../main_window.py" line="619" />
         <source>What should the annotator know? (kept in the history)</source>
         <translation>アノテーターへの伝達事項（履歴に残ります）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="620" />
+        <location filename="../main_window.py" line="623" />
         <source>A rejection needs a summary for the annotator</source>
         <translation>差し戻しにはアノテーター向けの要約が必要です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="624" />
+        <location filename="../main_window.py" line="627" />
         <source>Accept batch?</source>
         <translation>バッチを承認しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="625" />
+        <location filename="../main_window.py" line="628" />
         <source>Accept batch %s? Its work then counts as delivered.</source>
         <translation>バッチ %s を承認しますか？ 作業は納品済みとして扱われます。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="640" />
+        <location filename="../main_window.py" line="643" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="645" />
+        <location filename="../main_window.py" line="648" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="646" />
+        <location filename="../main_window.py" line="649" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="655" />
+        <location filename="../main_window.py" line="658" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="688" />
+        <location filename="../main_window.py" line="691" />
         <source>Read-only here: %s</source>
         <translation>ここは読み取り専用です: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="704" />
+        <location filename="../main_window.py" line="707" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="706" />
+        <location filename="../main_window.py" line="709" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="707" />
+        <location filename="../main_window.py" line="710" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="710" />
+        <location filename="../main_window.py" line="713" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="710" />
+        <location filename="../main_window.py" line="713" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="716" />
+        <location filename="../main_window.py" line="719" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="717" />
+        <location filename="../main_window.py" line="720" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="729" />
+        <location filename="../main_window.py" line="732" />
         <source>This image cannot be shown:
 %s
 
@@ -1238,63 +1443,63 @@ D キーで次のアイテムへ進めます。</translation>
 <context>
     <name>MapEditing</name>
     <message>
-        <location filename="../map_editing.py" line="168" />
+        <location filename="../map_editing.py" line="172" />
         <source>Moved vertices keep their heights</source>
         <extracomment>Metres one PageUp/PageDown moves a height (Shift: ten times). Screen pixels the snap radius is at least. Metres between tile origins within which a tile's features snap as neighbours. Metres beyond a tile's points within which a neighbour's feature may be snapped to. The 3D kind a 2D drawing tool makes on a point-cloud tile.</extracomment>
         <translation>動かした頂点は高さを保ちます</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="169" />
+        <location filename="../map_editing.py" line="173" />
         <source>Moved vertices take the ground's height</source>
         <translation>動かした頂点は地面の高さになります</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="192" />
+        <location filename="../map_editing.py" line="196" />
         <source>Select a map feature, or one of its vertices, to change its height</source>
         <translation>高さを変えるには地図要素かその頂点を選んでください</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="199" />
+        <location filename="../map_editing.py" line="203" />
         <source>Height %.2f m</source>
         <translation>高さ %.2f m</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="261" />
+        <location filename="../map_editing.py" line="265" />
         <source>Pick two different lines: the left boundary, then the right</source>
         <translation>異なる 2 本の線を選んでください: 左の境界、次に右の境界</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="267" />
+        <location filename="../map_editing.py" line="271" />
         <source>Class %s does not allow lanelets (polygon3d)</source>
         <translation>クラス %s ではレーンレット (polygon3d) を作れません</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="285" />
+        <location filename="../map_editing.py" line="289" />
         <source>Lanelet added; its direction was turned to keep the left line on the left</source>
         <translation>レーンレットを追加しました。左の線が左になるよう向きを反転しました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="286" />
+        <location filename="../map_editing.py" line="290" />
         <source>Lanelet added</source>
         <translation>レーンレットを追加しました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="301" />
+        <location filename="../map_editing.py" line="305" />
         <source>Select one sign or light (a 3D point), and with Shift its stop line or lanelet</source>
         <translation>標識か信号 (3D の点) を 1 つ選び、Shift で停止線かレーンレットを選んでください</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="308" />
+        <location filename="../map_editing.py" line="312" />
         <source>Select at most one stop line and one lanelet with the sign</source>
         <translation>標識と一緒に選べるのは停止線とレーンレットを 1 つずつまでです</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="319" />
+        <location filename="../map_editing.py" line="323" />
         <source>Sign linked</source>
         <translation>標識を結び付けました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="320" />
+        <location filename="../map_editing.py" line="324" />
         <source>Sign unlinked</source>
         <translation>標識の結び付けを外しました</translation>
     </message>
@@ -1347,46 +1552,46 @@ D キーで次のアイテムへ進めます。</translation>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="181" />
+        <location filename="../problems.py" line="199" />
         <source>%s (open)</source>
         <translation>%s（表示中）</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="192" />
+        <location filename="../problems.py" line="210" />
         <source>batch</source>
         <translation>バッチ</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="192" />
+        <location filename="../problems.py" line="210" />
         <source>item</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="193" />
+        <location filename="../problems.py" line="211" />
         <source>In this %s: %d error(s), %d warning(s)</source>
         <translation>この%s: エラー %d 件、警告 %d 件</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="237" />
+        <location filename="../problems.py" line="259" />
         <source>Repair: keep the largest part</source>
         <translation>修正: 最大の部分を残す</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="238" />
+        <location filename="../problems.py" line="260" />
         <source>Repair: split into parts</source>
         <translation>修正: 部分ごとに分割</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="239" />
+        <location filename="../problems.py" line="261" />
         <source>Repair: clip to the image</source>
         <translation>修正: 画像の範囲に切り取る</translation>
     </message>
     <message>
-        <location filename="../problems.py" line="240" />
+        <location filename="../problems.py" line="262" />
         <source>Repair: drop duplicate vertices</source>
         <translation>修正: 重複した頂点を削除</translation>
     </message>
-</context>
+    </context>
 <context>
     <name>ProjectionView</name>
     <message>
