@@ -28,7 +28,7 @@ class Assist:
         "radius": SettingSpec("float", 8.0, 1.0, 64.0,
                               "How far (pixels) a vertex may move to reach an edge"),
         "min_strength": SettingSpec("float", 24.0, 1.0, 255.0,
-                                    "Weakest edge to snap to: grey-level contrast across it"),
+                                    "Weakest edge to snap to: contrast across it (0-255)"),
     }
 
     def propose(self, request: AssistRequest) -> list[Proposal]:

@@ -1,6 +1,7 @@
 """The image edge nearest a point, to sub-pixel precision, from a small window only.
 
-The gradient (3 x 3 Sobel on grey levels) is computed in a window of
+The gradient (3 x 3 Sobel of each colour channel, the strongest channel
+per pixel) is computed in a window of
 ``radius + 3`` pixels around the point, never on the whole image, so one
 call costs the same on a thumbnail and on a 12-megapixel photo.  Edge pixels
 are the local maxima of the gradient magnitude across the edge (non-maximum
@@ -48,8 +49,10 @@ def snap_to_edge(image: npt.NDArray[Any], point: Sequence[float], *, radius: flo
                  min_strength: float = 24.0) -> tuple[float, float, float] | None:
     """The edge nearest ``point`` within ``radius`` pixels: ``(x, y, strength)`` or None.
 
-    ``strength`` is the edge's contrast in grey levels (a step from 40 to
-    200 has strength 160); edges weaker than ``min_strength`` are ignored.
+    ``strength`` is the edge's contrast in the colour channel that changes
+    most across it (a step from 40 to 200 has strength 160); edges weaker
+    than ``min_strength`` are ignored.  ``image`` is RGB (any channel count)
+    or grey.
     """
     height, width = image.shape[:2]
     x, y = _point(point, width, height)
@@ -58,14 +61,17 @@ def snap_to_edge(image: npt.NDArray[Any], point: Sequence[float], *, radius: flo
     cx, cy = math.floor(x), math.floor(y)
     x0, y0 = max(cx - pad, 0), max(cy - pad, 0)
     x1, y1 = min(cx + pad + 1, width), min(cy + pad + 1, height)
-    window = image[y0:y1, x0:x1]
-    if window.ndim == 3:
-        grey = cv2.cvtColor(np.ascontiguousarray(window[..., :3]), cv2.COLOR_RGB2GRAY)
-    else:
-        grey = window
-    grey = grey.astype(np.float32)
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    window = np.asarray(image[y0:y1, x0:x1], dtype=np.float32)
+    if window.ndim == 2:
+        window = window[..., None]
+    gx = cv2.Sobel(window, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    gy = cv2.Sobel(window, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
+    gx, gy = gx.reshape(window.shape), gy.reshape(window.shape)
+    # a colour edge between two equally bright colours is still an edge: each
+    # pixel takes the gradient of the channel that changes most there
+    channel = np.argmax(gx * gx + gy * gy, axis=2)[..., None]
+    gx = np.take_along_axis(gx, channel, axis=2)[..., 0]
+    gy = np.take_along_axis(gy, channel, axis=2)[..., 0]
     magnitude = np.hypot(gx, gy).astype(np.float64) * _TO_STEP
     rows, cols = np.nonzero(magnitude >= float(min_strength))
     if len(rows) == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 
+import cv2
 import numpy as np
 import pytest
 from annotator_assist_edge_snap import Assist, snap_to_edge
@@ -19,11 +20,12 @@ def noisy(image: np.ndarray, sigma: float = 3.0, seed: int = 0) -> np.ndarray:
     return np.clip(image + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
 
 
-def step_image(column: int = 100, low: int = 60, high: int = 180) -> np.ndarray:
+def step_image(column: int = 100, low: int = 60, high: int = 180,
+               sigma: float = 3.0) -> np.ndarray:
     """Columns before ``column`` dark, from it on bright: the edge lies at x = column."""
     image = np.full((200, 200, 3), low, np.float64)
     image[:, column:] = high
-    return noisy(image)
+    return noisy(image, sigma)
 
 
 @functools.cache
@@ -73,9 +75,9 @@ def test_edge_beyond_the_radius_is_not_taken() -> None:
 
 
 def test_weak_edge_is_ignored_unless_allowed() -> None:
-    image = step_image(low=120, high=135)
+    image = step_image(low=120, high=135, sigma=1.5)
     assert snap_to_edge(image, (97.0, 50.0)) is None
-    found = snap_to_edge(image, (97.0, 50.0), min_strength=8)
+    found = snap_to_edge(image, (97.0, 50.0), min_strength=10)
     assert found is not None and abs(found[0] - 100) < 1.0
 
 
@@ -94,6 +96,18 @@ def test_points_at_the_image_border_work() -> None:
     found = snap_to_edge(image, (0.0, 0.0))
     assert found is not None and abs(found[0] - 3) < 1.0
     assert snap_to_edge(image, (200.0, 200.0)) is None
+
+
+def test_edge_between_equally_bright_colours_is_found() -> None:
+    image = np.zeros((100, 100, 3), np.float64)
+    image[:, :50] = (200, 60, 90)
+    image[:, 50:] = (60, 120, 140)   # about the same grey as the left side
+    image = noisy(image)
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(float)
+    assert abs(grey[:, 40].mean() - grey[:, 60].mean()) < 5
+    found = snap_to_edge(image, (45.0, 50.0))
+    assert found is not None and abs(found[0] - 50) < 1.0
+    assert found[2] == pytest.approx(140, rel=0.15)
 
 
 def test_grey_image_works_too() -> None:
