@@ -212,6 +212,9 @@ class AssistTool(Tool):
         self._show()
         return True
 
+    def wants_key(self, event: QKeyEvent) -> bool:
+        return event.key() == Qt.Key.Key_Backspace and bool(self.points)
+
     def key(self, event: QKeyEvent) -> bool:
         if event.key() == Qt.Key.Key_Backspace and self.points:
             self.points.pop()

@@ -298,6 +298,10 @@ class AssistController(QObject):
         if self.busy():
             self.editor.status(self.tr("An assist is running (Esc cancels)"))
             return
+        if not self.window.tool_actions["box"].isEnabled():
+            # Read-only here (the drawing tools are off): say why instead of proposing.
+            self.editor.status(self.window.canvas.toolTip())
+            return
         if self.proposals:
             self.editor.status(self.tr("Enter accepts the proposals, Esc rejects them"))
             return

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -655,6 +655,16 @@ class CanvasView(QGraphicsView):
         if tool is not None and tool.double_click(self._scene_pos(event), event):  # type: ignore[attr-defined]
             return
         super().mouseDoubleClickEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # A key the tool wants now (Backspace while drawing) goes to the tool, not to
+        # the window shortcut bound to it (Backspace deletes the selection).
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            tool = self.tool_handler
+            if tool is not None and tool.wants_key(event):  # type: ignore[attr-defined]
+                event.accept()
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

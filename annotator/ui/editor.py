@@ -107,6 +107,9 @@ class Editor(QObject):
     def key(self, event: object) -> bool:
         return self.item is not None and self.tool.key(event)  # type: ignore[arg-type]
 
+    def wants_key(self, event: object) -> bool:
+        return self.item is not None and self.tool.wants_key(event)  # type: ignore[arg-type]
+
     # -- items -------------------------------------------------------------------------
 
     def open_item(self, item: Item) -> None:

@@ -54,6 +54,10 @@ class Tool:
     def key(self, event: QKeyEvent) -> bool:
         return False
 
+    def wants_key(self, event: QKeyEvent) -> bool:
+        """Whether :meth:`key` should get ``event`` before a window shortcut bound to it."""
+        return False
+
     def cancel(self) -> None:
         """Drop the gesture in progress (Esc, tool or item change)."""
 
@@ -105,6 +109,9 @@ class _ClickTool(Tool):
             self.complete()
             return True
         return False
+
+    def wants_key(self, event: QKeyEvent) -> bool:
+        return event.key() == Qt.Key.Key_Backspace and bool(self.points)
 
     def key(self, event: QKeyEvent) -> bool:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:

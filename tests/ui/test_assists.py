@@ -110,6 +110,18 @@ ASSISTS = """
             row, col = np.unravel_index(np.argmax(window), window.shape)
             return [Proposal(request.label, Point.at(x0 + col, y0 + row))]
 
+    class Clicks:
+        '''The box spanning the foreground clicks; background clicks must come marked 0.'''
+        id, title, media, prompt, settings = "clicks", "Clicks to box", "image", "click", {}
+
+        def propose(self, request):
+            points, labels = request.prompt.points, request.prompt.labels
+            if labels.tolist().count(0) != 1:
+                raise ValueError(f"expected one background click, got labels {labels.tolist()}")
+            fore = points[labels == 1]
+            (x0, y0), (x1, y1) = fore.min(axis=0), fore.max(axis=0)
+            return [Proposal(request.label, Box.from_corners(x0, y0, x1, y1))]
+
     class BoxCube:
         '''A dragged box on a tile (world metres) to a cuboid standing on the origin's z.'''
         id, title, media, prompt, settings = "boxcube", "Box to cuboid", "pointcloud", "box", {}
@@ -159,7 +171,7 @@ def window(tmp_path: Path, folder: Path, open_ui):
             name: f"assists:{cls}" for name, cls in (
                 ("outline", "Outline"), ("raising", "Raising"), ("slow", "Slow"),
                 ("track", "Track"), ("edge_snap", "EdgeSnap"), ("nopropose", "NoPropose"),
-                ("boxcube", "BoxCube"),
+                ("boxcube", "BoxCube"), ("clicks", "Clicks"),
                 ("broken", "NotDefinedHere"))})
         discover(refresh=True)  # ours come first on sys.path: they shadow installed ones
         opened = open_ui(folder)
@@ -221,6 +233,23 @@ def test_esc_rejects_the_drafts(window, qtbot):
     assert "rejected" in window.statusBar().currentMessage()
     press_key(qtbot, window, Qt.Key.Key_Return)  # nothing left to accept
     assert shapes(window) == []
+
+
+def test_click_assist_takes_foreground_and_background_clicks(window, qtbot):
+    _choose(window, "clicks")
+    press_key(qtbot, window, "i")
+    assert "click the object" in window.statusBar().currentMessage()
+    click(qtbot, window, 100, 100)
+    click(qtbot, window, 300, 250, Qt.KeyboardModifier.ShiftModifier)  # background
+    click(qtbot, window, 150, 130)
+    click(qtbot, window, 20, 20)
+    press_key(qtbot, window, Qt.Key.Key_Backspace)  # drops the last click, deletes nothing
+    press_key(qtbot, window, "i")
+    _wait_for_drafts(qtbot, window)
+    press_key(qtbot, window, Qt.Key.Key_Return)
+
+    (shape,) = shapes(window)
+    assert close_to(box_corners(shape), [100, 100, 150, 130])
 
 
 def test_settings_are_kept_and_used(window, qtbot):
@@ -343,3 +372,26 @@ def test_on_a_tile_prompts_and_proposals_are_in_world_metres(window, qtbot, tmp_
     assert cuboid.kind == "cuboid"
     assert close_to(cuboid.center[0], np.add(ORIGIN, [3.0, 2.0, 0.0]), tolerance=0.05)
     assert close_to(cuboid.size[0], [4.0, 2.0, 1.5], tolerance=0.05)
+
+
+def test_backspace_while_drawing_drops_the_last_vertex_not_the_selection(window, qtbot):
+    # The canvas hands Backspace to a tool that wants it before the Delete shortcut.
+    draw_box(qtbot, window, 20, 20, 60, 50)  # stored and selected
+    press_key(qtbot, window, "p")
+    for x, y in ((100, 100), (200, 100), (200, 200), (20, 280)):
+        click(qtbot, window, x, y)
+    press_key(qtbot, window, Qt.Key.Key_Backspace)
+    press_key(qtbot, window, Qt.Key.Key_Return)
+
+    box, polygon = shapes(window)
+    assert box.kind == "box"
+    assert close_to(sorted(map(tuple, polygon.geometry.vertices.tolist())),
+                    [(100, 100), (200, 100), (200, 200)])
+
+
+def test_no_assist_runs_where_the_user_may_not_edit(window, qtbot):
+    batch = window.project.store.batch_for_item(int(window.item.id))
+    assert window.adapter.batch_action(int(batch.id), "submit", acknowledge_warnings=True)
+    press_key(qtbot, window, "i")
+    assert window.statusBar().currentMessage().startswith("Read-only here")
+    assert not window.assists.busy() and window.editor.tool.name == "select"
