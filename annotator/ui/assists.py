@@ -392,11 +392,13 @@ class AssistController(QObject):
 
         def work() -> None:
             try:
+                # Each run gets its own writable copy: OpenCV calls such as floodFill
+                # write into their input, and the cached pixels must stay as read.
                 image = next_image = None
                 if pending.source is not None:
-                    image = images.get(pending.source, cancel.is_set)
+                    image = np.array(images.get(pending.source, cancel.is_set))
                 if pending.next_source is not None:
-                    next_image = images.get(pending.next_source, cancel.is_set)
+                    next_image = np.array(images.get(pending.next_source, cancel.is_set))
                 proposals = run(assist, dataclasses.replace(
                     request, image=image, next_image=next_image, progress=progress))
             except Cancelled:

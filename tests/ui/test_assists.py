@@ -63,6 +63,7 @@ ASSISTS = """
                 return []
             a, b = x0 + xs.min(), x0 + xs.max() + 1
             c, d = y0 + ys.min(), y0 + ys.max() + 1
+            image[y0:y1, x0:x1] = 0  # as cv2.floodFill would: the next run must not see it
             return [Proposal(request.label, Polygon([[a, c], [b, c], [b, d], [a, d]]))]
 
     class Raising:
@@ -233,6 +234,11 @@ def test_esc_rejects_the_drafts(window, qtbot):
     assert "rejected" in window.statusBar().currentMessage()
     press_key(qtbot, window, Qt.Key.Key_Return)  # nothing left to accept
     assert shapes(window) == []
+
+    # Again on the same box: the pixels the first run scribbled on were its own copy.
+    _box_prompt(qtbot, window)
+    _wait_for_drafts(qtbot, window)
+    assert len(window.assists.proposals) == 1
 
 
 def test_click_assist_takes_foreground_and_background_clicks(window, qtbot):
