@@ -63,6 +63,8 @@ class CloudProposals:
         "intensity_percentile": SettingSpec(
             "float", 95.0, 50.0, 99.9,
             "Ground points brighter than this percentile are road paint"),
+        "max_gap": SettingSpec("float", 7.0, 0.0, 50.0,
+                               "Longest gap (m) between the dashes of one lane line"),
         "min_height": SettingSpec("float", 0.25, 0.05, 2.0,
                                   "Points higher than this (m) above the ground are objects"),
         "voxel": SettingSpec("float", 0.2, 0.05, 1.0,
@@ -79,6 +81,7 @@ class CloudProposals:
         params = Params(cell_size=values["cell_size"], min_height=values["min_height"],
                         voxel=values["voxel"], min_points=values["min_points"],
                         intensity_percentile=values["intensity_percentile"],
+                        max_gap=values["max_gap"],
                         objects=values["objects"], markings=values["markings"])
         index = _region(request)
         xyz = cloud.xyz if index is None else cloud.xyz[index]

@@ -43,6 +43,8 @@ CELL: Final = 0.2
 #: Cells (m) of the rasters turned to each band's direction: along it and across.
 ALONG_CELL: Final = 0.3
 ACROSS_CELL: Final = 0.2
+#: Side (m) of the blocks whose bright points are rastered at a time.
+BLOCK: Final = 200.0
 #: Width (radians) of the bands of line directions whose strokes are told apart.
 DIRECTION_STEP: Final = math.radians(15.0)
 #: Paint covers its stroke: at least this share of the ground's point density (bright
@@ -60,7 +62,7 @@ ZEBRA_SPACING: Final = 2.0
 ACROSS: Final = math.cos(math.radians(60.0))
 #: Strokes chain when their direction differs by at most this (radians) ...
 CHAIN_ANGLE: Final = math.radians(6.0)
-#: ... and each one's ends lie within this (m) of the other's line.
+#: ... and the points of each lie, on average, within this (m) of the other's line.
 CHAIN_OFFSET: Final = 0.3
 #: Step (m) of the vertices along a line before thinning; thinning tolerance (m).
 STEP: Final = 2.0
@@ -96,7 +98,8 @@ def find_markings(xyz: F32, intensity: npt.NDArray[np.floating], *,
     threshold = float(np.percentile(intensity, percentile))
     bright = xyz[intensity > threshold]
     fill = MIN_FILL * _density(xyz)
-    strokes = [s for s in _strokes(bright.astype(np.float64), min_length)
+    strokes = [s for block in _blocks(bright.astype(np.float64))
+               for s in _strokes(block, min_length)
                if len(s.points) >= fill * s.length * max(s.width, CELL / 2)]
     if not strokes:
         return []
@@ -117,6 +120,19 @@ def find_markings(xyz: F32, intensity: npt.NDArray[np.floating], *,
     for chain in _chains(lines, max_gap):
         out.append(_lane_line([lines[i] for i in chain]))
     return out
+
+
+def _blocks(points: F64) -> list[F64]:
+    """The points in square blocks of :data:`BLOCK` metres: the rasters of a huge tile stay
+    small (a line cut by a block's edge is chained whole again)."""
+    if not len(points):
+        return []
+    col = ((points[:, 0] - points[:, 0].min()) / BLOCK).astype(np.int64)
+    row = ((points[:, 1] - points[:, 1].min()) / BLOCK).astype(np.int64)
+    key = row * (int(col.max()) + 1) + col
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    return [points[part] for part in np.split(order, bounds)]
 
 
 def _density(xyz: F32) -> float:

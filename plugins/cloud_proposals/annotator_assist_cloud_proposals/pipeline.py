@@ -30,6 +30,7 @@ class Params:
     voxel: float = 0.2
     min_points: int = 30
     intensity_percentile: float = 95.0
+    max_gap: float = 7.0
     objects: bool = True
     markings: bool = True
 
@@ -79,6 +80,7 @@ def detect(xyz: F32, intensity: npt.NDArray[np.floating] | None, params: Params,
         with np.errstate(invalid="ignore"):
             on = np.abs(height) <= params.ground_band
         out.markings = find_markings(xyz[on], np.asarray(intensity)[on],
-                                     percentile=params.intensity_percentile)
+                                     percentile=params.intensity_percentile,
+                                     max_gap=params.max_gap)
         step("markings", started, 1.0)
     return out

@@ -276,3 +276,15 @@ def test_the_entry_point_is_installed() -> None:
     entry = next(e for e in discover(refresh=True) if e.id == "cloud_proposals")
     assert entry.error is None
     assert entry.assist is not None and entry.assist.media == "pointcloud"
+
+
+def test_clouds_without_paint_or_points_give_what_they_can() -> None:
+    scene = Tile(0, 0.0)
+    flat = PointCloud(scene.cloud.origin, scene.cloud.xyz,
+                      {"intensity": np.full(len(scene.cloud), 7, np.uint16)}, "las", "laz")
+    bare = PointCloud(scene.cloud.origin, scene.cloud.xyz, {}, "pcd", "binary")
+    for cloud in (flat, bare):
+        proposals = run(Assist(), request(cloud))
+        assert {p.label for p in proposals} == {"car", "pole"}
+    few = PointCloud(scene.cloud.origin, scene.cloud.xyz[:2], {}, "pcd", "binary")
+    assert run(Assist(), request(few)) == []
