@@ -6,12 +6,14 @@ ground shows between objects the lowest point lies on it; under a car or a
 wall it does not, and those candidates are the minority).  Every cell draws
 the same number of random candidate triples at once; each triple is a plane
 (planes steeper than :data:`annotator.geometry.cuboid.MAX_GROUND_SLOPE` are
-walls, never ground) scored by the candidates of its cell within ``band`` of
-it.  The best plane of each cell is refined by least squares over those
-inliers.  A plane cannot follow a road's crown or a curb inside a 10 m cell,
-so a 1 m correction raster follows: the mean offset of the points within
-``band`` of the plane in each 1 m cell.  Everything is vectorised over the
-cells: no Python loop runs per cell or per point.
+walls, never ground) scored by how many of a random sample of :data:`SCORED`
+candidates of its cell lie within ``band`` of it.  The best plane of each
+cell is refined by least squares over all its candidates within the band.
+A plane cannot follow a road's crown or a curb inside a 10 m cell, so a 1 m
+correction raster follows: the mean offset of the points within ``band`` of
+the plane in each 1 m cell.  Everything is vectorised over the cells (in
+batches, so a square kilometre stays within tens of megabytes): no Python
+loop runs per cell or per point.
 
 Coordinates are the cloud's float32 LOCAL ones (world minus origin); the
 planes are fitted in float64 offsets from each cell's corner.
@@ -36,10 +38,14 @@ I64 = npt.NDArray[np.int64]
 
 #: Side (m) of the sub-cells whose lowest point is a ground candidate.
 CANDIDATE_CELL: Final = 0.5
+#: Candidates per cell on which the hypotheses are scored (a random sample of them).
+SCORED: Final = 64
 #: Side (m) of the cells of the height correction.
 FINE_CELL: Final = 1.0
 #: Points whose heights are computed at a time.
 _POINT_CHUNK: Final = 1 << 20
+#: Cells whose planes are drawn and scored at a time.
+_CELL_BATCH: Final = 1024
 #: Hypotheses scored at a time (bounds the candidates x hypotheses arrays).
 _CHUNK: Final = 16
 
@@ -111,7 +117,7 @@ def ground_and_heights(xyz: F32, *, cell: float = 10.0, band: float = 0.15, trie
     tries : int
         Random candidate triples per cell.
     seed : int
-        Seed of the triples: the same input gives the same ground.
+        Seed of the triples and samples: the same input gives the same ground.
     """
     x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
     x0, y0 = float(x.min()), float(y.min())
@@ -122,7 +128,9 @@ def ground_and_heights(xyz: F32, *, cell: float = 10.0, band: float = 0.15, trie
     ccol = np.minimum(((cx - x0) / cell).astype(np.int64), cols - 1)
     crow = np.minimum(((cy - y0) / cell).astype(np.int64), rows - 1)
     ccell = crow * cols + ccol
-    order = np.argsort(ccell, kind="stable")
+    # by cell, in random order within each: the first few of a cell are a fair sample
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(ccell)), ccell))
     cx, cy, cz, ccell = cx[order], cy[order], cz[order], ccell[order]
     # offsets from each cell's corner keep the plane's height term small and well conditioned
     dx = cx - (x0 + (ccell % cols) * cell)
@@ -131,7 +139,12 @@ def ground_and_heights(xyz: F32, *, cell: float = 10.0, band: float = 0.15, trie
     count = np.bincount(ccell, minlength=cells)
     start = np.concatenate(([0], np.cumsum(count)[:-1]))
     fitted = count > 0
-    planes = _ransac(dx, dy, cz, ccell, count, start, band, tries, seed)
+    # hypotheses are scored on at most SCORED candidates per cell, refined on all of them
+    scored = np.arange(len(ccell)) - start[ccell] < SCORED
+    sample_count = np.minimum(count, SCORED)
+    sample_start = np.concatenate(([0], np.cumsum(sample_count)[:-1]))
+    planes = _ransac(dx[scored], dy[scored], cz[scored], ccell[scored], sample_count,
+                     sample_start, band, tries, rng)
     planes = _refine(dx, dy, cz, ccell, planes, band, cells)
     ground = Ground(x0, y0, cell, cols, rows, planes, fitted, 1, 1,
                     np.zeros(1, dtype=np.float32))
@@ -155,10 +168,27 @@ def _candidates(x: F32, y: F32, z: F32, x0: float, y0: float) -> I64:
 
 
 def _ransac(dx: F64, dy: F64, dz: F64, ccell: I64, count: I64, start: I64, band: float,
-            tries: int, seed: int) -> F64:
-    """The best plane of each cell: ``(cells, 3)`` slope x, slope y, height at the corner."""
+            tries: int, rng: np.random.Generator) -> F64:
+    """The best plane of each cell: ``(cells, 3)`` slope x, slope y, height at the corner.
+
+    Cells go in batches of :data:`_CELL_BATCH`, so a square kilometre of 10 m cells
+    needs tens of megabytes, not a gigabyte.
+    """
     cells = len(count)
-    rng = np.random.default_rng(seed)
+    planes = np.zeros((cells, 3))
+    for c0 in range(0, cells, _CELL_BATCH):
+        c1 = min(cells, c0 + _CELL_BATCH)
+        p0 = int(start[c0])
+        p1 = int(start[c1]) if c1 < cells else len(dz)
+        planes[c0:c1] = _ransac_batch(dx[p0:p1], dy[p0:p1], dz[p0:p1], ccell[p0:p1] - c0,
+                                      count[c0:c1], start[c0:c1] - p0, band, tries, rng)
+    return planes
+
+
+def _ransac_batch(dx: F64, dy: F64, dz: F64, ccell: I64, count: I64, start: I64, band: float,
+                  tries: int, rng: np.random.Generator) -> F64:
+    """:func:`_ransac` for a run of cells whose candidates are ``dx, dy, dz``."""
+    cells = len(count)
     pick = start[:, None, None] + np.floor(
         rng.random((cells, tries, 3)) * count[:, None, None]).astype(np.int64)
     pick = np.minimum(pick, max(len(dz) - 1, 0))
