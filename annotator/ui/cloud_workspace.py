@@ -37,6 +37,7 @@ from annotator.model import Annotation
 from annotator.shapes import Cuboid, Point3D, Polygon3D, Polyline3D
 from annotator.ui.cuboid_views import CuboidViews
 from annotator.ui.pointcloud_view import PointCloudView
+from annotator.ui.profile_view import ProfileView
 
 __all__ = ["CloudLoader", "CloudPanel", "LoadedCloud"]
 
@@ -156,8 +157,11 @@ class CloudPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         self.view3d = PointCloudView()
         self.cuboids = CuboidViews()
+        self.profile = ProfileView()
+        self.profile.hide()
         split.addWidget(self.view3d)
         split.addWidget(self.cuboids)
+        split.addWidget(self.profile)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         layout.addWidget(split, 1)
@@ -169,6 +173,7 @@ class CloudPanel(QWidget):
     def set_cloud(self, cloud: PointCloud | None) -> None:
         self.view3d.set_cloud(cloud)
         self.cuboids.set_cloud(cloud)
+        self.profile.set_cloud(cloud)
         self.view3d.set_point_size(self.point_size.value())
         self.view3d.set_colour_mode(str(self.mode.currentData()))
 
@@ -184,6 +189,21 @@ class CloudPanel(QWidget):
             for a in annotations if isinstance(a.geometry, Polyline3D | Polygon3D | Point3D)
             and not a.hidden and not is_lanelet(a)])
         self.view3d.set_selection(set(selection))
+        line = next((a for a in annotations if a.id in selection and not is_lanelet(a)
+                     and isinstance(a.geometry, Polyline3D | Polygon3D)
+                     and not isinstance(a.geometry, Point3D)), None)
+        if line is not None:
+            # a map line selected: its height profile takes the projections' place
+            geometry = line.geometry
+            vertices = geometry.shell if isinstance(geometry, Polygon3D) else geometry.vertices
+            self.profile.show_line(int(line.id or 0), vertices, color_of(line.label),
+                                   isinstance(geometry, Polygon3D))
+            self.cuboids.hide()
+            self.profile.show()
+            return
+        self.profile.show_line(None, None)
+        self.profile.hide()
+        self.cuboids.show()
         chosen = next((c for c in cuboids if c[0] in selection), None)
         if chosen is None:
             self.cuboids.show_cuboid(None, None)

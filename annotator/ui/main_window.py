@@ -389,6 +389,7 @@ class MainWindow(QMainWindow):
         self.adapter.annotationsChanged.connect(lambda _: self._update_cloud_panel())
         self.cloud_panel.view3d.cuboidClicked.connect(lambda i: self.editor.select([i]))
         self.cloud_panel.cuboids.edited.connect(self._on_cuboid_edited)
+        self.cloud_panel.profile.heightEdited.connect(self.editor.maps.set_height)
         self.cloud_panel.colourModeChanged.connect(self._on_colour_mode)
         self.review.commentActivated.connect(self.show_comment)
         self.adapter.annotationsChanged.connect(self._record_activity)

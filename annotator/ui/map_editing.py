@@ -172,6 +172,19 @@ class MapEditing(QObject):
         self.editor.status(self.tr("Moved vertices keep their heights") if locked else
                            self.tr("Moved vertices take the ground's height"))
 
+    def set_height(self, annotation_id: int, index: int, z: float) -> None:
+        """Vertex ``index`` of feature ``annotation_id`` at height ``z`` (the profile view)."""
+        stored = self.editor._stored.get(annotation_id)
+        if stored is None or not _is_feature(stored):
+            return
+        vertices = stored.geometry.vertices.copy()
+        if not 0 <= index < len(vertices):
+            return
+        vertices[index, 2] = z
+        self.editor.push(ChangeAnnotations([stored], [_with_vertices(stored, vertices)],
+                                           "Set height"))
+        self.editor.status(self.tr("Height %.2f m") % z)
+
     def step_height(self, dz: float) -> None:
         """Raise (or lower) the selected vertex, else every vertex of the selected features."""
         editor = self.editor

@@ -263,3 +263,38 @@ def test_a_sign_is_linked_to_its_stop_line_with_ctrl_k(qtbot, map_window):
     qtbot.keyClick(window.canvas, "z", Qt.KeyboardModifier.ControlModifier)
     settle()
     assert dict(next(a for a in stored(window) if a.id == sign.id).links) == {"stop_line": stop.id}
+
+
+def test_the_profile_view_shows_the_ground_and_drags_a_height(qtbot, map_window):
+    window = map_window
+    line = draw_line(qtbot, window, "lane_line", [(-10, -5), (0, -5), (10, -5)])
+    window.editor.select([line.id])
+    settle()
+    profile = window.cloud_panel.profile
+    assert profile.isVisible() and not window.cloud_panel.cuboids.isVisible()
+    assert profile.annotation_id == line.id
+    # the ground points beneath: about the line's own heights
+    points = profile._points
+    assert len(points) > 1000
+    assert abs(np.median(points[:, 1]) - line.geometry.vertices[:, 2].mean()) < 0.1
+    image = profile.grab().toImage()
+    assert not image.isNull()
+    # drag the middle vertex 30 cm up
+    start = profile.vertex_screen(1)
+    target = profile.to_screen(float(profile._along[1]), line.geometry.vertices[1, 2] + 0.3)
+    qtbot.mousePress(profile, LEFT, NO_MOD, start.toPoint())
+    for k in range(1, 5):
+        qtbot.mouseMove(profile, (start + (target - start) * (k / 4)).toPoint())
+    qtbot.mouseRelease(profile, LEFT, NO_MOD, target.toPoint())
+    settle()
+    after = next(a for a in stored(window) if a.id == line.id).geometry.vertices
+    assert after[1, 2] - line.geometry.vertices[1, 2] == pytest.approx(0.3, abs=0.03)
+    assert np.array_equal(after[[0, 2]], line.geometry.vertices[[0, 2]])
+    qtbot.keyClick(window.canvas, "z", Qt.KeyboardModifier.ControlModifier)
+    settle()
+    back = next(a for a in stored(window) if a.id == line.id).geometry.vertices
+    assert np.array_equal(back, line.geometry.vertices)
+    # selecting nothing brings the cuboid projections back
+    window.editor.select([])
+    settle()
+    assert not profile.isVisible() and window.cloud_panel.cuboids.isVisible()
