@@ -332,6 +332,10 @@ JA = {
     "Repair: join the end to the line it should meet": "修復: 端をつながるべき線に接続",
     "Repair: swap the lanelet's left and right": "修復: レーンレットの左右を入れ替える",
     "Repair: turn the lanelet's direction": "修復: レーンレットの向きを反転",
+    "Height profile of the selected map line": "選んだ地図の線の高さ断面",
+    "Select a map line to see its height profile": "地図の線を選ぶと高さ断面を表示します",
+    "%.2f m": "%.2f m",
+    "%.2f m, %.1f m along": "%.2f m、線に沿って %.1f m",
     "Link sign to stop line / lanelet": "標識を停止線・レーンレットに結び付ける",
     "Map features": "地図要素",
     "Select one sign or light (a 3D point), and with Shift its stop line or lanelet":

@@ -21,171 +21,171 @@
 <context>
     <name>AssistController</name>
     <message>
-        <location filename="../assists.py" line="163" />
+        <location filename="../assists.py" line="83" />
         <source>Assist progress</source>
-        <extracomment>The assist that edge snapping calls per clicked vertex. Images above this many pixels are not decoded whole for an assist (3 bytes each).</extracomment>
+        <extracomment>The assist that edge snapping calls per clicked vertex.</extracomment>
         <translation>アシストの進行状況</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="186" />
+        <location filename="../assists.py" line="106" />
         <source>&amp;Assists</source>
         <translation>アシスト(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="190" />
+        <location filename="../assists.py" line="110" />
         <source>Run assist</source>
         <translation>アシストを実行</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="192" />
+        <location filename="../assists.py" line="112" />
         <source>Next assist</source>
         <translation>次のアシスト</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="194" />
+        <location filename="../assists.py" line="114" />
         <source>Accept proposals</source>
         <translation>提案を採用</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="197" />
+        <location filename="../assists.py" line="117" />
         <source>Reject proposals / cancel the assist</source>
         <translation>提案を却下 / アシストを取り消す</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="199" />
+        <location filename="../assists.py" line="119" />
         <source>Settings of the current assist…</source>
         <translation>現在のアシストの設定…</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="202" />
+        <location filename="../assists.py" line="122" />
         <source>Snap polygon vertices to image edges</source>
         <translation>ポリゴンの頂点を画像のエッジに吸着</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="210" />
+        <location filename="../assists.py" line="130" />
         <source>Install the edge_snap plugin to snap vertices to edges</source>
         <translation>頂点をエッジに吸着させるには edge_snap プラグインをインストールしてください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="224" />
+        <location filename="../assists.py" line="144" />
         <source>%s cannot be used: %s</source>
         <translation>%s は使えません: %s</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="226" />
+        <location filename="../assists.py" line="146" />
         <source>images</source>
         <translation>画像</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="227" />
+        <location filename="../assists.py" line="147" />
         <source>point-cloud tiles</source>
         <translation>点群タイル</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="228" />
+        <location filename="../assists.py" line="148" />
         <source>%s (on %s)</source>
         <translation>%s（%s 用）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="233" />
+        <location filename="../assists.py" line="153" />
         <source>No assists installed (see plugins/README.md)</source>
         <translation>アシストがインストールされていません（plugins/README.md を参照）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="265" />
+        <location filename="../assists.py" line="185" />
         <source>Assist: %s (I runs it)</source>
         <translation>アシスト: %s（I で実行）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="271" />
-        <location filename="../assists.py" line="281" />
-        <location filename="../assists.py" line="306" />
+        <location filename="../assists.py" line="191" />
+        <location filename="../assists.py" line="201" />
+        <location filename="../assists.py" line="230" />
         <source>No assist for this item is installed</source>
         <translation>このアイテムに使えるアシストがインストールされていません</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="299" />
+        <location filename="../assists.py" line="219" />
         <source>An assist is running (Esc cancels)</source>
         <translation>アシストを実行中です（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="302" />
+        <location filename="../assists.py" line="226" />
         <source>Enter accepts the proposals, Esc rejects them</source>
         <translation>Enter で提案を採用、Esc で却下します</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="326" />
+        <location filename="../assists.py" line="250" />
         <source>%s: drag a box round the object, then press I</source>
         <translation>%s: 対象を囲むように矩形をドラッグしてから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="328" />
+        <location filename="../assists.py" line="252" />
         <source>%s: click the object (Shift+click: background), then press I</source>
         <translation>%s: 対象をクリック（Shift+クリック: 背景）してから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="346" />
+        <location filename="../assists.py" line="270" />
         <source>%s: select shapes, then press I</source>
         <translation>%s: 図形を選択してから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="355" />
+        <location filename="../assists.py" line="279" />
         <source>The tile is still loading; try again when it shows</source>
         <translation>タイルを読み込み中です。表示されてからもう一度お試しください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="410" />
+        <location filename="../assists.py" line="306" />
         <source>%s is running… (Esc cancels)</source>
         <translation>%s を実行中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="422" />
-        <location filename="../assists.py" line="462" />
+        <location filename="../assists.py" line="318" />
+        <location filename="../assists.py" line="358" />
         <source>%s was cancelled</source>
         <translation>%s を取り消しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="440" />
+        <location filename="../assists.py" line="336" />
         <source>%s proposed nothing here</source>
         <translation>%s はここに何も提案しませんでした</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="448" />
+        <location filename="../assists.py" line="344" />
         <source>%d proposal(s) for the next item: Enter accepts, Esc rejects</source>
         <translation>次のアイテムへの提案 %d 件: Enter で採用、Esc で却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="450" />
+        <location filename="../assists.py" line="346" />
         <source>%d proposal(s): Enter accepts, Esc rejects</source>
         <translation>提案 %d 件: Enter で採用、Esc で却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="456" />
+        <location filename="../assists.py" line="352" />
         <source>Assist failed: %s</source>
         <translation>アシストが失敗しました: %s</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="514" />
+        <location filename="../assists.py" line="410" />
         <source>Accepted %d proposal(s)</source>
         <translation>提案 %d 件を採用しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="519" />
+        <location filename="../assists.py" line="415" />
         <source>Proposals rejected</source>
         <translation>提案を却下しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="542" />
+        <location filename="../assists.py" line="438" />
         <source>Edge snapping on: polygon and polyline vertices move to strong edges near the click</source>
         <translation>エッジ吸着オン: ポリゴンとポリラインの頂点がクリック位置近くの強いエッジに移動します</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="544" />
+        <location filename="../assists.py" line="440" />
         <source>Edge snapping off</source>
         <translation>エッジ吸着オフ</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="576" />
+        <location filename="../assists.py" line="464" />
         <source>Edge snapping: still reading the image</source>
         <translation>エッジ吸着: 画像を読み込み中です</translation>
     </message>
@@ -266,43 +266,43 @@
 <context>
     <name>CloudPanel</name>
     <message>
-        <location filename="../cloud_workspace.py" line="141" />
+        <location filename="../cloud_workspace.py" line="142" />
         <source>Height</source>
         <extracomment>Tiles kept in memory after they were read (the open one and its neighbour).</extracomment>
         <translation>高さ</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="141" />
+        <location filename="../cloud_workspace.py" line="142" />
         <source>Intensity</source>
         <translation>反射強度</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="142" />
+        <location filename="../cloud_workspace.py" line="143" />
         <source>RGB</source>
         <translation>RGB</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="142" />
+        <location filename="../cloud_workspace.py" line="143" />
         <source>Class</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="144" />
+        <location filename="../cloud_workspace.py" line="145" />
         <source>Colour points by</source>
         <translation>点の色分け</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="150" />
+        <location filename="../cloud_workspace.py" line="151" />
         <source>Point size</source>
         <translation>点のサイズ</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="151" />
+        <location filename="../cloud_workspace.py" line="152" />
         <source>Colour</source>
         <translation>色</translation>
     </message>
     <message>
-        <location filename="../cloud_workspace.py" line="153" />
+        <location filename="../cloud_workspace.py" line="154" />
         <source>Size</source>
         <translation>サイズ</translation>
     </message>
@@ -655,29 +655,29 @@
 <context>
     <name>Editor</name>
     <message>
-        <location filename="../editor.py" line="160" />
+        <location filename="../editor.py" line="163" />
         <source>Large image without overviews: shown at 1:1; press F to fit</source>
         <extracomment>Height in metres of a cuboid drawn where there are no points to fit. A point-cloud item was opened: its tile is wanted (the workspace loads it). The bird's-eye scene of the open point-cloud tile, once it is loaded. heights, snapping and lanelets of map features on point-cloud tiles Moves a clicked polygon/polyline vertex on an image (edge snapping), when set.</extracomment>
         <translation>縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="231" />
+        <location filename="../editor.py" line="234" />
         <source>Class %s does not allow %s; pick another class</source>
         <translation>クラス %s では %s を使えません。別のクラスを選んでください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="238" />
+        <location filename="../editor.py" line="241" />
         <source>Nothing drawn yet to repeat</source>
         <translation>繰り返す描画がまだありません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="340" />
+        <location filename="../editor.py" line="343" />
         <source>On a point-cloud tile, draw cuboids (U), map lines (L), areas (P) and points (T) in the bird's-eye view</source>
         <translation>点群タイルでは俯瞰ビューで直方体 (U)・地図の線 (L)・領域 (P)・点 (T) を描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="344" />
-        <location filename="../editor.py" line="490" />
+        <location filename="../editor.py" line="347" />
+        <location filename="../editor.py" line="493" />
         <source>Class %s does not allow %s shapes</source>
         <translation>クラス %s では %s の図形を使えません</translation>
     </message>
@@ -686,32 +686,32 @@
         <translation>点群タイルでは直方体を描いてください (U)</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="370" />
+        <location filename="../editor.py" line="373" />
         <source>Cuboids are drawn in the bird's-eye view of a point-cloud tile</source>
         <translation>直方体は点群タイルの俯瞰ビューで描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="373" />
+        <location filename="../editor.py" line="376" />
         <source>Drag round an object, or click two corners and a side</source>
         <translation>物体を囲むようにドラッグするか、2つの角と1辺をクリックしてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="381" />
+        <location filename="../editor.py" line="384" />
         <source>No points there: draw the cuboid round an object</source>
         <translation>そこには点がありません: 物体を囲むように直方体を描いてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="386" />
+        <location filename="../editor.py" line="389" />
         <source>No points above the ground there: the cuboid stands on the ground, %.1f m high</source>
         <translation>地面より上に点がありません: 直方体を地面の上に高さ %.1f m で置きました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="459" />
+        <location filename="../editor.py" line="462" />
         <source>Copied %d shape(s)</source>
         <translation>%d 個の図形をコピーしました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="528" />
+        <location filename="../editor.py" line="531" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
     </message>
@@ -958,13 +958,13 @@
     </message>
     <message>
         <location filename="../main_window.py" line="186" />
-        <location filename="../main_window.py" line="719" />
+        <location filename="../main_window.py" line="720" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
         <location filename="../main_window.py" line="188" />
-        <location filename="../main_window.py" line="720" />
+        <location filename="../main_window.py" line="721" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
@@ -1278,58 +1278,58 @@
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="438" />
+        <location filename="../main_window.py" line="439" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="450" />
+        <location filename="../main_window.py" line="451" />
         <source>Correct mode: your edits to this batch are recorded as yours</source>
         <translation>修正モード: このバッチへの編集はあなたの編集として記録されます</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451" />
+        <location filename="../main_window.py" line="452" />
         <source>Review is read-only again</source>
         <translation>レビューは再び読み取り専用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="456" />
+        <location filename="../main_window.py" line="457" />
         <source>The dashboard is a lead's</source>
         <translation>ダッシュボードはリーダー用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="493" />
+        <location filename="../main_window.py" line="494" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="502" />
+        <location filename="../main_window.py" line="503" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="527" />
+        <location filename="../main_window.py" line="528" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="532" />
+        <location filename="../main_window.py" line="533" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="548" />
+        <location filename="../main_window.py" line="549" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="594" />
+        <location filename="../main_window.py" line="595" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="466" />
-        <location filename="../main_window.py" line="611" />
+        <location filename="../main_window.py" line="467" />
+        <location filename="../main_window.py" line="612" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
@@ -1339,97 +1339,97 @@
         <translation>地図要素</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="616" />
+        <location filename="../main_window.py" line="617" />
         <source>Reject batch %s</source>
         <translation>バッチ %s を差し戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="617" />
+        <location filename="../main_window.py" line="618" />
         <source>Reopen batch %s</source>
         <translation>バッチ %s を再開</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="619" />
+        <location filename="../main_window.py" line="620" />
         <source>What should the annotator know? (kept in the history)</source>
         <translation>アノテーターへの伝達事項（履歴に残ります）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="623" />
+        <location filename="../main_window.py" line="624" />
         <source>A rejection needs a summary for the annotator</source>
         <translation>差し戻しにはアノテーター向けの要約が必要です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="627" />
+        <location filename="../main_window.py" line="628" />
         <source>Accept batch?</source>
         <translation>バッチを承認しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="628" />
+        <location filename="../main_window.py" line="629" />
         <source>Accept batch %s? Its work then counts as delivered.</source>
         <translation>バッチ %s を承認しますか？ 作業は納品済みとして扱われます。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="643" />
+        <location filename="../main_window.py" line="644" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="648" />
+        <location filename="../main_window.py" line="649" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="649" />
+        <location filename="../main_window.py" line="650" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="658" />
+        <location filename="../main_window.py" line="659" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="691" />
+        <location filename="../main_window.py" line="692" />
         <source>Read-only here: %s</source>
         <translation>ここは読み取り専用です: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="707" />
+        <location filename="../main_window.py" line="708" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="709" />
+        <location filename="../main_window.py" line="710" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="710" />
+        <location filename="../main_window.py" line="711" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="713" />
+        <location filename="../main_window.py" line="714" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="713" />
+        <location filename="../main_window.py" line="714" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="719" />
+        <location filename="../main_window.py" line="720" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="720" />
+        <location filename="../main_window.py" line="721" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="732" />
+        <location filename="../main_window.py" line="733" />
         <source>This image cannot be shown:
 %s
 
@@ -1454,52 +1454,53 @@ D キーで次のアイテムへ進めます。</translation>
         <translation>動かした頂点は地面の高さになります</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="196" />
+        <location filename="../map_editing.py" line="209" />
         <source>Select a map feature, or one of its vertices, to change its height</source>
         <translation>高さを変えるには地図要素かその頂点を選んでください</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="203" />
+        <location filename="../map_editing.py" line="186" />
+        <location filename="../map_editing.py" line="216" />
         <source>Height %.2f m</source>
         <translation>高さ %.2f m</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="265" />
+        <location filename="../map_editing.py" line="278" />
         <source>Pick two different lines: the left boundary, then the right</source>
         <translation>異なる 2 本の線を選んでください: 左の境界、次に右の境界</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="271" />
+        <location filename="../map_editing.py" line="284" />
         <source>Class %s does not allow lanelets (polygon3d)</source>
         <translation>クラス %s ではレーンレット (polygon3d) を作れません</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="289" />
+        <location filename="../map_editing.py" line="302" />
         <source>Lanelet added; its direction was turned to keep the left line on the left</source>
         <translation>レーンレットを追加しました。左の線が左になるよう向きを反転しました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="290" />
+        <location filename="../map_editing.py" line="303" />
         <source>Lanelet added</source>
         <translation>レーンレットを追加しました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="305" />
+        <location filename="../map_editing.py" line="318" />
         <source>Select one sign or light (a 3D point), and with Shift its stop line or lanelet</source>
         <translation>標識か信号 (3D の点) を 1 つ選び、Shift で停止線かレーンレットを選んでください</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="312" />
+        <location filename="../map_editing.py" line="325" />
         <source>Select at most one stop line and one lanelet with the sign</source>
         <translation>標識と一緒に選べるのは停止線とレーンレットを 1 つずつまでです</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="323" />
+        <location filename="../map_editing.py" line="336" />
         <source>Sign linked</source>
         <translation>標識を結び付けました</translation>
     </message>
     <message>
-        <location filename="../map_editing.py" line="324" />
+        <location filename="../map_editing.py" line="337" />
         <source>Sign unlinked</source>
         <translation>標識の結び付けを外しました</translation>
     </message>
@@ -1591,7 +1592,46 @@ D キーで次のアイテムへ進めます。</translation>
         <source>Repair: drop duplicate vertices</source>
         <translation>修正: 重複した頂点を削除</translation>
     </message>
-    </context>
+    <message>
+        <location filename="../problems.py" line="263" />
+        <source>Repair: join the end to the line it should meet</source>
+        <translation>修復: 端をつながるべき線に接続</translation>
+    </message>
+    <message>
+        <location filename="../problems.py" line="264" />
+        <source>Repair: swap the lanelet's left and right</source>
+        <translation>修復: レーンレットの左右を入れ替える</translation>
+    </message>
+    <message>
+        <location filename="../problems.py" line="265" />
+        <source>Repair: turn the lanelet's direction</source>
+        <translation>修復: レーンレットの向きを反転</translation>
+    </message>
+</context>
+<context>
+    <name>ProfileView</name>
+    <message>
+        <location filename="../profile_view.py" line="74" />
+        <source>Height profile of the selected map line</source>
+        <extracomment>Metres either side of the line whose points are drawn. Most points drawn (a random sample beyond that). ``(annotation_id, vertex index, new height)`` when a drag ends</extracomment>
+        <translation>選んだ地図の線の高さ断面</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="156" />
+        <source>Select a map line to see its height profile</source>
+        <translation>地図の線を選ぶと高さ断面を表示します</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="173" />
+        <source>%.2f m</source>
+        <translation>%.2f m</translation>
+    </message>
+    <message>
+        <location filename="../profile_view.py" line="175" />
+        <source>%.2f m, %.1f m along</source>
+        <translation>%.2f m、線に沿って %.1f m</translation>
+    </message>
+</context>
 <context>
     <name>ProjectionView</name>
     <message>
@@ -1706,22 +1746,22 @@ D キーで次のアイテムへ進めます。</translation>
 <context>
     <name>self.editor</name>
     <message>
-        <location filename="../tools.py" line="130" />
+        <location filename="../tools.py" line="137" />
         <source>Too few points: a %s needs %d</source>
         <translation>点が足りません: %s には %d 点必要です</translation>
     </message>
     <message>
-        <location filename="../tools.py" line="274" />
+        <location filename="../tools.py" line="281" />
         <source>Drag to draw a box</source>
         <translation>ドラッグして矩形を描いてください</translation>
     </message>
     <message>
-        <location filename="../tools.py" line="427" />
+        <location filename="../tools.py" line="434" />
         <source>Click a lane boundary (a 3D line): the left one first, then the right</source>
         <translation>車線の境界 (3D の線) をクリック: まず左、次に右</translation>
     </message>
     <message>
-        <location filename="../tools.py" line="432" />
+        <location filename="../tools.py" line="439" />
         <source>Left boundary picked; now click the right one (Esc: start again)</source>
         <translation>左の境界を選びました。次に右の境界をクリック (Esc: やり直し)</translation>
     </message>
