@@ -146,7 +146,7 @@ def _run(tmp: Path, assist_id: str, rounds: int) -> int:
     worst_all = 0.0
     for index in range(rounds):
         assists.reject()
-        assists.images = type(assists.images)()  # decode the image again, as on a fresh item
+        assists.images.clear()  # decode the image again, as on a fresh item
         editor.set_tool("assist")
         assists.tool.set_mode("box")
         assists.tool.box = QRectF(BOX[0], BOX[1], BOX[2] - BOX[0], BOX[3] - BOX[1])

@@ -15,22 +15,18 @@ worker may raise.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
-from PySide6.QtCore import QObject, QPointF, QRunnable, QSettings, QThreadPool, Signal
+from PySide6.QtCore import QObject, QPointF, QSettings, QThreadPool
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QProgressBar
 
 from annotator.commands import AddAnnotations
-from annotator.errors import AnnotatorError, Cancelled, MediaError
-from annotator.media.pyramid import ImageSource
+from annotator.errors import AnnotatorError, Cancelled
 from annotator.model import Annotation, Item
 from annotator.plugins import (
     Assist,
@@ -40,94 +36,19 @@ from annotator.plugins import (
     Proposal,
     Registry,
     discover,
-    run,
     snap_point,
 )
 from annotator.ui.assist_drafts import AssistTool, DraftLayer, PromptItem
+from annotator.ui.assist_jobs import AssistJob, ImageCache, Job, JobSignals, Sources, prefetch
 from annotator.ui.assist_settings import AssistSettingsDialog, load_settings
 
 if TYPE_CHECKING:
     from annotator.ui.main_window import MainWindow
 
-__all__ = ["EDGE_SNAP", "MAX_ASSIST_PIXELS", "AssistController", "read_rgb"]
+__all__ = ["EDGE_SNAP", "AssistController"]
 
 #: The assist that edge snapping calls per clicked vertex.
 EDGE_SNAP = "edge_snap"
-#: Images above this many pixels are not decoded whole for an assist (3 bytes each).
-MAX_ASSIST_PIXELS = 200_000_000
-_PROGRESS_INTERVAL = 0.05  # seconds between progress signals
-
-
-def read_rgb(source: ImageSource, cancelled: Callable[[], bool] = lambda: False
-             ) -> npt.NDArray[np.uint8]:
-    """The whole image at full resolution as ``H x W x 3`` RGB, EXIF-rotated, tile by tile."""
-    if source.width * source.height > MAX_ASSIST_PIXELS:
-        raise MediaError(f"{source.path}: {source.width} x {source.height} pixels is too large "
-                         f"for an assist (at most {MAX_ASSIST_PIXELS // 1_000_000} megapixels)")
-    out = np.empty((source.height, source.width, 3), dtype=np.uint8)
-    columns, rows = source.tile_grid(0)
-    size = source.tile_size
-    for row in range(rows):
-        if cancelled():
-            raise Cancelled("reading the image was cancelled")
-        for col in range(columns):
-            tile = source.read_tile(0, col, row)
-            out[row * size: row * size + tile.shape[0],
-                col * size: col * size + tile.shape[1]] = tile[..., :3]
-    out.setflags(write=False)
-    return out
-
-
-class _ImageCache:
-    """The decoded images assists last used (the open item and the next), shared by threads."""
-
-    def __init__(self, keep: int = 2) -> None:
-        self._lock = threading.Lock()
-        self._images: OrderedDict[str, npt.NDArray[np.uint8]] = OrderedDict()
-        self._keep = keep
-
-    def peek(self, path: str) -> npt.NDArray[np.uint8] | None:
-        with self._lock:
-            return self._images.get(path)
-
-    def get(self, source: ImageSource, cancelled: Callable[[], bool] = lambda: False
-            ) -> npt.NDArray[np.uint8]:
-        found = self.peek(source.path)
-        if found is not None:
-            return found
-        image = read_rgb(source, cancelled)
-        with self._lock:
-            self._images[source.path] = image
-            self._images.move_to_end(source.path)
-            while len(self._images) > self._keep:
-                self._images.popitem(last=False)
-        return image
-
-
-class _Signals(QObject):
-    progress = Signal(int, float)
-    finished = Signal(int, object)
-    failed = Signal(int, str)
-    cancelled = Signal(int)
-
-
-class _Job(QRunnable):
-    def __init__(self, work: Callable[[], None]) -> None:
-        super().__init__()
-        self.work = work
-
-    def run(self) -> None:
-        self.work()
-
-
-@dataclasses.dataclass
-class _Pending:
-    """What the worker needs besides the request: the images to decode."""
-
-    source: ImageSource | None
-    next_source: ImageSource | None
-
-
 class AssistController(QObject):
     """The Assists menu and the run → drafts → accept/reject cycle of one main window."""
 
@@ -139,7 +60,7 @@ class AssistController(QObject):
         self.registry = registry if registry is not None else discover()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
-        self.images = _ImageCache()
+        self.images = ImageCache()
         self.prompt_item = PromptItem()
         self.draft_layer = DraftLayer()
         self.tool = AssistTool(self.editor, self.prompt_item)
@@ -149,9 +70,8 @@ class AssistController(QObject):
         self.running: Assist | None = None
         self._token = 0
         self._cancel = threading.Event()
-        self._last_progress = 0.0
         self._snap_settings: dict[str, Any] | None = None
-        self._signals = _Signals()
+        self._signals = JobSignals()
         self._signals.progress.connect(self._on_job_progress)
         self._signals.finished.connect(self._on_job_finished)
         self._signals.failed.connect(self._on_job_failed)
@@ -313,11 +233,11 @@ class AssistController(QObject):
         if prompt is None:
             return
         try:
-            request, pending = self._request(assist, item, prompt)
+            request, sources = self._request(assist, item, prompt)
         except AnnotatorError as exc:
             self.editor.status(str(exc))
             return
-        self._start(assist, request, pending)
+        self._start(assist, request, sources)
 
     def _prompt(self, assist: Assist) -> Prompt | None:
         if assist.prompt in ("box", "click"):
@@ -353,7 +273,7 @@ class AssistController(QObject):
         return Prompt("none")
 
     def _request(self, assist: Assist, item: Item, prompt: Prompt
-                 ) -> tuple[AssistRequest, _Pending]:
+                 ) -> tuple[AssistRequest, Sources]:
         editor, project = self.editor, self.window.project
         if assist.media == "pointcloud" and editor.cloud is None:
             raise AssistError(self.tr("The tile is still loading; try again when it shows"))
@@ -372,50 +292,20 @@ class AssistController(QObject):
             cloud=editor.cloud if item.kind == "pointcloud" else None,
             annotations=tuple(annotations), selected=tuple(editor.selection),
             next_item=next_item, settings=load_settings(self.settings, assist))
-        return request, _Pending(source, next_source)
+        return request, Sources(source, next_source)
 
-    def _start(self, assist: Assist, request: AssistRequest, pending: _Pending) -> None:
+    def _start(self, assist: Assist, request: AssistRequest, sources: Sources) -> None:
         self._token += 1
-        token = self._token
-        cancel = threading.Event()
-        self._cancel = cancel
+        self._cancel = threading.Event()
         self.running = assist
-        signals, images = self._signals, self.images
-        last = [0.0]
-
-        def progress(fraction: float) -> bool:
-            now = time.monotonic()
-            if now - last[0] >= _PROGRESS_INTERVAL:
-                last[0] = now
-                signals.progress.emit(token, float(fraction))
-            return not cancel.is_set()
-
-        def work() -> None:
-            try:
-                # Each run gets its own writable copy: OpenCV calls such as floodFill
-                # write into their input, and the cached pixels must stay as read.
-                image = next_image = None
-                if pending.source is not None:
-                    image = np.array(images.get(pending.source, cancel.is_set))
-                if pending.next_source is not None:
-                    next_image = np.array(images.get(pending.next_source, cancel.is_set))
-                proposals = run(assist, dataclasses.replace(
-                    request, image=image, next_image=next_image, progress=progress))
-            except Cancelled:
-                signals.cancelled.emit(token)
-            except AnnotatorError as exc:
-                signals.failed.emit(token, str(exc))
-            except Exception as exc:  # reading pixels ran out of memory, a Qt-side surprise ...
-                signals.failed.emit(token, f"{assist.id}: {type(exc).__name__}: {exc}")
-            else:
-                signals.finished.emit(token, proposals)
-
+        job = AssistJob(self._token, assist, request, sources, self.images, self._signals,
+                        self._cancel)
         self.progress_bar.setValue(0)
         self.progress_bar.setToolTip(assist.title)
         self.progress_bar.show()
         self.editor.status(self.tr("%s is running… (Esc cancels)") % assist.title)
         self._sync()
-        self.pool.start(_Job(work))
+        self.pool.start(job)
 
     def cancel(self) -> None:
         """Stop waiting for the running assist (it is told to stop; its answer is dropped)."""
@@ -559,15 +449,7 @@ class AssistController(QObject):
             source = self.window.loader.source(str(self.window.project.resolve(item)))
         except AnnotatorError:
             return
-        images = self.images
-
-        def work() -> None:
-            try:
-                images.get(source)
-            except (AnnotatorError, Cancelled, ValueError, MemoryError):
-                pass  # snapping then stays off for this image; opening it says why
-
-        self.pool.start(_Job(work))
+        self.pool.start(Job(partial(prefetch, self.images, source)))
 
     def snap_vertex(self, pos: QPointF) -> QPointF:
         """A clicked polygon/polyline vertex, moved onto a strong image edge near it."""
