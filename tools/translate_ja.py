@@ -394,6 +394,8 @@ JA = {
     'Drag a box round the object, then press I':
         '対象を囲むように矩形をドラッグしてから I を押してください',
     'Press I to run the assist on this box': 'I を押すとこの矩形でアシストを実行します',
+    '%d of %d proposal(s) kept: Enter accepts them, Esc rejects all':
+        '提案 %d / %d 件を残しています: Enter で採用、Esc ですべて却下',
 }
 
 

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from annotator.model import Annotation
@@ -84,16 +93,41 @@ class PromptItem(QGraphicsItem):
 
 
 class DraftLayer(QGraphicsItem):
-    """Proposed shapes waiting for Enter (accept) or Esc (reject)."""
+    """Proposed shapes waiting for Enter (accept) or Esc (reject); a click drops one.
+
+    Dropped drafts stay visible, grey and dotted, so a second click takes
+    them back.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.drafts: list[tuple[QPainterPath, QColor, bool]] = []
+        self.dropped: set[int] = set()
         self.view_scale = 1.0
         self.setZValue(1_999_999)
 
+    def set_dropped(self, dropped: set[int]) -> None:
+        self.dropped = set(dropped)
+        self.update()
+
+    def index_at(self, pos: QPointF) -> int | None:
+        """The draft under ``pos`` (the topmost), if any."""
+        reach = 2 * _MARKER / max(self.view_scale, 1e-9)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(reach)
+        for index in reversed(range(len(self.drafts))):
+            path, _, closed = self.drafts[index]
+            if path.boundingRect().width() < 1e-2 and path.boundingRect().height() < 1e-2:
+                centre = path.boundingRect().center()
+                if (centre - pos).manhattanLength() <= 1.5 * reach:
+                    return index
+            elif (closed and path.contains(pos)) or stroker.createStroke(path).contains(pos):
+                return index
+        return None
+
     def set(self, shown: list[Annotation], color_of: dict[str, str]) -> None:
         self.prepareGeometryChange()
+        self.dropped = set()
         self.drafts = []
         for annotation in shown:
             geometry = annotation.geometry
@@ -121,10 +155,14 @@ class DraftLayer(QGraphicsItem):
               widget: QWidget | None = None) -> None:
         scale = _scale(painter)
         self.view_scale = scale
-        for path, color, closed in self.drafts:
-            halo = QPen(QColor(255, 255, 255, 230), Style.line_width + 3)
+        for index, (path, color, closed) in enumerate(self.drafts):
+            dropped = index in self.dropped
+            halo = QPen(QColor(255, 255, 255, 90 if dropped else 230), Style.line_width + 3)
             halo.setCosmetic(True)
-            pen = QPen(color, Style.line_width + 1, Qt.PenStyle.DashDotLine)
+            if dropped:
+                color, closed = QColor(128, 128, 128), False
+            style = Qt.PenStyle.DotLine if dropped else Qt.PenStyle.DashDotLine
+            pen = QPen(color, Style.line_width + 1, style)
             pen.setCosmetic(True)
             fill = QColor(color)
             fill.setAlpha(110)

@@ -3,8 +3,9 @@
 The flow: drag a box (box assists) or click (click assists) with the assist
 tool, or select shapes (selection assists such as ``track``), then press
 **I**.  The assist runs on a worker thread (the status bar shows its progress;
-Esc cancels).  Its proposals appear as dashed, hatched drafts: **Enter**
-accepts them as one undoable edit, **Esc** rejects them.  **Shift+I** picks the
+Esc cancels).  Its proposals appear as dashed, hatched drafts: a click on one
+drops it (a second click takes it back), **Enter** accepts the rest as one
+undoable edit, **Esc** rejects them all.  **Shift+I** picks the
 next assist for the open item's media; **Shift+E** snaps polygon and polyline
 vertices to image edges while they are clicked (the ``edge_snap`` assist).
 
@@ -21,8 +22,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QSettings, QThreadPool
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, QThreadPool
+from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QMenu, QProgressBar
 
 from annotator.commands import AddAnnotations
@@ -66,6 +67,8 @@ class AssistController(QObject):
         self.tool = AssistTool(self.editor, self.prompt_item)
         self.editor.tools["assist"] = self.tool
         self.proposals: list[Proposal] = []
+        #: indices of the proposals the user clicked away
+        self.dropped: set[int] = set()
         self.proposed_by: Assist | None = None
         self.running: Assist | None = None
         self._token = 0
@@ -85,6 +88,7 @@ class AssistController(QObject):
         window.statusBar().addPermanentWidget(self.progress_bar)
         self._build_menu()
         self.editor.itemOpened.connect(self._on_editor_item_opened)
+        self.editor.view.viewport().installEventFilter(self)
         self.editor.vertex_snapper = self.snap_vertex
         self._sync()
 
@@ -335,7 +339,7 @@ class AssistController(QObject):
         if not proposals:
             self.editor.status(self.tr("%s proposed nothing here") % assist.title)
             return
-        self.proposals, self.proposed_by = list(proposals), assist
+        self.proposals, self.proposed_by, self.dropped = list(proposals), assist, set()
         self._show_drafts()
         self._sync()
         elsewhere = sum(p.item_id not in (None, self.editor.item.id if self.editor.item else None)
@@ -359,12 +363,31 @@ class AssistController(QObject):
 
     # -- drafts -----------------------------------------------------------------------------
 
-    def _annotations(self) -> list[Annotation]:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A left click on a draft drops it from the proposals (a second click takes it back)."""
+        if (self.proposals and event.type() == QEvent.Type.MouseButtonPress
+                and isinstance(event, QMouseEvent)
+                and event.button() == Qt.MouseButton.LeftButton
+                and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            pos = self.editor.view.mapToScene(event.position().toPoint())
+            index = self.draft_layer.index_at(pos)
+            if index is not None:
+                self.dropped ^= {index}
+                self.draft_layer.set_dropped(self.dropped)
+                kept = len(self.proposals) - len(self.dropped)
+                self.editor.status(self.tr("%d of %d proposal(s) kept: Enter accepts them, "
+                                           "Esc rejects all") % (kept, len(self.proposals)))
+                return True
+        return super().eventFilter(watched, event)
+
+    def _annotations(self, kept_only: bool = False) -> list[Annotation]:
         item = self.editor.item
         assert item is not None
         schema, user = self.window.project.schema, self.window.project.user.name
         made = []
-        for proposal in self.proposals:
+        for index, proposal in enumerate(self.proposals):
+            if kept_only and index in self.dropped:
+                continue
             label_class = schema.get(proposal.label)
             attributes = {**label_class.default_attributes(), **proposal.attributes}
             made.append(Annotation(None, int(proposal.item_id if proposal.item_id is not None
@@ -381,7 +404,7 @@ class AssistController(QObject):
         self.draft_layer.set(shown, colours)
 
     def _clear_drafts(self) -> None:
-        self.proposals, self.proposed_by = [], None
+        self.proposals, self.proposed_by, self.dropped = [], None, set()
         self.draft_layer.set([], {})
         self._sync()
 
@@ -390,7 +413,10 @@ class AssistController(QObject):
         item = self.editor.item
         if not self.proposals or item is None:
             return
-        annotations = self._annotations()
+        annotations = self._annotations(kept_only=True)
+        if not annotations:
+            self.reject()
+            return
         title = self.proposed_by.title if self.proposed_by is not None else "assist"
         self._clear_drafts()
         done = self.editor.push(AddAnnotations(
@@ -424,7 +450,7 @@ class AssistController(QObject):
     def _on_editor_item_opened(self, _item_id: int) -> None:
         if self.running is not None:
             self.cancel()
-        self.proposals, self.proposed_by = [], None
+        self.proposals, self.proposed_by, self.dropped = [], None, set()
         self.draft_layer.set([], {})
         self._sync()
         if self.snap_action.isChecked():

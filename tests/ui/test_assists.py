@@ -123,6 +123,13 @@ ASSISTS = """
             (x0, y0), (x1, y1) = fore.min(axis=0), fore.max(axis=0)
             return [Proposal(request.label, Box.from_corners(x0, y0, x1, y1))]
 
+    class Pair:
+        id, title, media, prompt, settings = "pair", "Two boxes", "image", "none", {}
+
+        def propose(self, request):
+            return [Proposal(request.label, Box.from_corners(20, 20, 80, 80)),
+                    Proposal(request.label, Box.from_corners(200, 150, 300, 250))]
+
     class BoxCube:
         '''A dragged box on a tile (world metres) to a cuboid standing on the origin's z.'''
         id, title, media, prompt, settings = "boxcube", "Box to cuboid", "pointcloud", "box", {}
@@ -172,7 +179,7 @@ def window(tmp_path: Path, folder: Path, open_ui):
             name: f"assists:{cls}" for name, cls in (
                 ("outline", "Outline"), ("raising", "Raising"), ("slow", "Slow"),
                 ("track", "Track"), ("edge_snap", "EdgeSnap"), ("nopropose", "NoPropose"),
-                ("boxcube", "BoxCube"), ("clicks", "Clicks"),
+                ("boxcube", "BoxCube"), ("clicks", "Clicks"), ("pair", "Pair"),
                 ("broken", "NotDefinedHere"))})
         discover(refresh=True)  # ours come first on sys.path: they shadow installed ones
         opened = open_ui(folder)
@@ -256,6 +263,22 @@ def test_click_assist_takes_foreground_and_background_clicks(window, qtbot):
 
     (shape,) = shapes(window)
     assert close_to(box_corners(shape), [100, 100, 150, 130])
+
+
+def test_a_click_on_a_draft_drops_it_and_a_second_takes_it_back(window, qtbot):
+    _choose(window, "pair")
+    press_key(qtbot, window, "i")
+    _wait_for_drafts(qtbot, window)
+    click(qtbot, window, 50, 50)
+    assert "1 of 2 proposal(s) kept" in window.statusBar().currentMessage()
+    click(qtbot, window, 50, 50)
+    assert "2 of 2 proposal(s) kept" in window.statusBar().currentMessage()
+    click(qtbot, window, 50, 50)
+    press_key(qtbot, window, Qt.Key.Key_Return)
+
+    (kept,) = shapes(window)
+    assert close_to(box_corners(kept), [200, 150, 300, 250])
+    assert window.undo_action.text().startswith("Undo Accept 1 proposal")
 
 
 def test_settings_are_kept_and_used(window, qtbot):

@@ -21,171 +21,176 @@
 <context>
     <name>AssistController</name>
     <message>
-        <location filename="../assists.py" line="83" />
+        <location filename="../assists.py" line="86" />
         <source>Assist progress</source>
-        <extracomment>The assist that edge snapping calls per clicked vertex.</extracomment>
+        <extracomment>The assist that edge snapping calls per clicked vertex. indices of the proposals the user clicked away</extracomment>
         <translation>アシストの進行状況</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="106" />
+        <location filename="../assists.py" line="110" />
         <source>&amp;Assists</source>
         <translation>アシスト(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="110" />
+        <location filename="../assists.py" line="114" />
         <source>Run assist</source>
         <translation>アシストを実行</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="112" />
+        <location filename="../assists.py" line="116" />
         <source>Next assist</source>
         <translation>次のアシスト</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="114" />
+        <location filename="../assists.py" line="118" />
         <source>Accept proposals</source>
         <translation>提案を採用</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="117" />
+        <location filename="../assists.py" line="121" />
         <source>Reject proposals / cancel the assist</source>
         <translation>提案を却下 / アシストを取り消す</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="119" />
+        <location filename="../assists.py" line="123" />
         <source>Settings of the current assist…</source>
         <translation>現在のアシストの設定…</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="122" />
+        <location filename="../assists.py" line="126" />
         <source>Snap polygon vertices to image edges</source>
         <translation>ポリゴンの頂点を画像のエッジに吸着</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="130" />
+        <location filename="../assists.py" line="134" />
         <source>Install the edge_snap plugin to snap vertices to edges</source>
         <translation>頂点をエッジに吸着させるには edge_snap プラグインをインストールしてください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="144" />
+        <location filename="../assists.py" line="148" />
         <source>%s cannot be used: %s</source>
         <translation>%s は使えません: %s</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="146" />
+        <location filename="../assists.py" line="150" />
         <source>images</source>
         <translation>画像</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="147" />
+        <location filename="../assists.py" line="151" />
         <source>point-cloud tiles</source>
         <translation>点群タイル</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="148" />
+        <location filename="../assists.py" line="152" />
         <source>%s (on %s)</source>
         <translation>%s（%s 用）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="153" />
+        <location filename="../assists.py" line="157" />
         <source>No assists installed (see plugins/README.md)</source>
         <translation>アシストがインストールされていません（plugins/README.md を参照）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="185" />
+        <location filename="../assists.py" line="189" />
         <source>Assist: %s (I runs it)</source>
         <translation>アシスト: %s（I で実行）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="191" />
-        <location filename="../assists.py" line="201" />
-        <location filename="../assists.py" line="230" />
+        <location filename="../assists.py" line="195" />
+        <location filename="../assists.py" line="205" />
+        <location filename="../assists.py" line="234" />
         <source>No assist for this item is installed</source>
         <translation>このアイテムに使えるアシストがインストールされていません</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="219" />
+        <location filename="../assists.py" line="223" />
         <source>An assist is running (Esc cancels)</source>
         <translation>アシストを実行中です（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="226" />
+        <location filename="../assists.py" line="230" />
         <source>Enter accepts the proposals, Esc rejects them</source>
         <translation>Enter で提案を採用、Esc で却下します</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="250" />
+        <location filename="../assists.py" line="254" />
         <source>%s: drag a box round the object, then press I</source>
         <translation>%s: 対象を囲むように矩形をドラッグしてから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="252" />
+        <location filename="../assists.py" line="256" />
         <source>%s: click the object (Shift+click: background), then press I</source>
         <translation>%s: 対象をクリック（Shift+クリック: 背景）してから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="270" />
+        <location filename="../assists.py" line="274" />
         <source>%s: select shapes, then press I</source>
         <translation>%s: 図形を選択してから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="279" />
+        <location filename="../assists.py" line="283" />
         <source>The tile is still loading; try again when it shows</source>
         <translation>タイルを読み込み中です。表示されてからもう一度お試しください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="306" />
+        <location filename="../assists.py" line="310" />
         <source>%s is running… (Esc cancels)</source>
         <translation>%s を実行中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="318" />
-        <location filename="../assists.py" line="358" />
+        <location filename="../assists.py" line="322" />
+        <location filename="../assists.py" line="362" />
         <source>%s was cancelled</source>
         <translation>%s を取り消しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="336" />
+        <location filename="../assists.py" line="340" />
         <source>%s proposed nothing here</source>
         <translation>%s はここに何も提案しませんでした</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="344" />
+        <location filename="../assists.py" line="348" />
         <source>%d proposal(s) for the next item: Enter accepts, Esc rejects</source>
         <translation>次のアイテムへの提案 %d 件: Enter で採用、Esc で却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="346" />
+        <location filename="../assists.py" line="350" />
         <source>%d proposal(s): Enter accepts, Esc rejects</source>
         <translation>提案 %d 件: Enter で採用、Esc で却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="352" />
+        <location filename="../assists.py" line="356" />
         <source>Assist failed: %s</source>
         <translation>アシストが失敗しました: %s</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="410" />
+        <location filename="../assists.py" line="378" />
+        <source>%d of %d proposal(s) kept: Enter accepts them, Esc rejects all</source>
+        <translation>提案 %d / %d 件を残しています: Enter で採用、Esc ですべて却下</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="436" />
         <source>Accepted %d proposal(s)</source>
         <translation>提案 %d 件を採用しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="415" />
+        <location filename="../assists.py" line="441" />
         <source>Proposals rejected</source>
         <translation>提案を却下しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="438" />
+        <location filename="../assists.py" line="464" />
         <source>Edge snapping on: polygon and polyline vertices move to strong edges near the click</source>
         <translation>エッジ吸着オン: ポリゴンとポリラインの頂点がクリック位置近くの強いエッジに移動します</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="440" />
+        <location filename="../assists.py" line="466" />
         <source>Edge snapping off</source>
         <translation>エッジ吸着オフ</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="464" />
+        <location filename="../assists.py" line="490" />
         <source>Edge snapping: still reading the image</source>
         <translation>エッジ吸着: 画像を読み込み中です</translation>
     </message>
@@ -212,13 +217,13 @@
 <context>
     <name>AssistTool</name>
     <message>
-        <location filename="../assist_drafts.py" line="206" />
+        <location filename="../assist_drafts.py" line="244" />
         <source>Drag a box round the object, then press I</source>
         <extracomment>The prompt's colour (Okabe-Ito sky blue); background clicks are vermilion.</extracomment>
         <translation>対象を囲むように矩形をドラッグしてから I を押してください</translation>
     </message>
     <message>
-        <location filename="../assist_drafts.py" line="210" />
+        <location filename="../assist_drafts.py" line="248" />
         <source>Press I to run the assist on this box</source>
         <translation>I を押すとこの矩形でアシストを実行します</translation>
     </message>
