@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDoubleSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QMenu
 
 from annotator.plugins import discover
 from annotator.project import Project
@@ -53,6 +53,9 @@ ASSISTS = """
         settings = {"threshold": SettingSpec("float", 128.0, 0.0, 255.0, "brightness")}
 
         def propose(self, request):
+            import threading
+            if threading.current_thread() is threading.main_thread():
+                raise RuntimeError("ran on the GUI thread")
             image = request.image
             if image is None or image.shape != (request.item.height, request.item.width, 3):
                 raise ValueError("no image or a wrong one")
@@ -424,3 +427,19 @@ def test_no_assist_runs_where_the_user_may_not_edit(window, qtbot):
     press_key(qtbot, window, "i")
     assert window.statusBar().currentMessage().startswith("Read-only here")
     assert not window.assists.busy() and window.editor.tool.name == "select"
+
+
+def test_the_assist_flow_speaks_japanese(tmp_path, folder, open_ui, qtbot):
+    with plugin_site(tmp_path / "site") as site:
+        site.add("testassists", {"assists": ASSISTS}, {"outline": "assists:Outline"})
+        discover(refresh=True)
+        window = open_ui(folder, language="ja")
+        _choose(window, "outline")
+        assert window.findChild(QMenu, "menuAssists").title() == "アシスト(&A)"
+        press_key(qtbot, window, "i")
+        assert "矩形をドラッグ" in window.statusBar().currentMessage()
+        drag(qtbot, window, (100, 60), (260, 200))
+        assert window.statusBar().currentMessage() == "I を押すとこの矩形でアシストを実行します"
+        press_key(qtbot, window, "i")
+        _wait_for_drafts(qtbot, window)
+        assert window.statusBar().currentMessage().startswith("提案 1 件")
