@@ -133,6 +133,15 @@ ASSISTS = """
             return [Proposal(request.label, Box.from_corners(20, 20, 80, 80)),
                     Proposal(request.label, Box.from_corners(200, 150, 300, 250))]
 
+    class Bright:
+        '''The box round every bright pixel of the image as the editor hands it over.'''
+        id, title, media, prompt, settings = "bright", "Bright pixels", "image", "none", {}
+
+        def propose(self, request):
+            ys, xs = np.nonzero(request.image.mean(axis=2) > 128)
+            return [Proposal(request.label, Box.from_corners(xs.min(), ys.min(),
+                                                              xs.max() + 1, ys.max() + 1))]
+
     class BoxCube:
         '''A dragged box on a tile (world metres) to a cuboid standing on the origin's z.'''
         id, title, media, prompt, settings = "boxcube", "Box to cuboid", "pointcloud", "box", {}
@@ -182,7 +191,7 @@ def window(tmp_path: Path, folder: Path, open_ui):
             name: f"assists:{cls}" for name, cls in (
                 ("outline", "Outline"), ("raising", "Raising"), ("slow", "Slow"),
                 ("track", "Track"), ("edge_snap", "EdgeSnap"), ("nopropose", "NoPropose"),
-                ("boxcube", "BoxCube"), ("clicks", "Clicks"), ("pair", "Pair"),
+                ("boxcube", "BoxCube"), ("clicks", "Clicks"), ("pair", "Pair"), ("bright", "Bright"),
                 ("broken", "NotDefinedHere"))})
         discover(refresh=True)  # ours come first on sys.path: they shadow installed ones
         opened = open_ui(folder)
@@ -443,3 +452,28 @@ def test_the_assist_flow_speaks_japanese(tmp_path, folder, open_ui, qtbot):
         press_key(qtbot, window, "i")
         _wait_for_drafts(qtbot, window)
         assert window.statusBar().currentMessage().startswith("提案 1 件")
+
+
+def test_an_assist_sees_the_image_upright_as_displayed(window, qtbot, tmp_path):
+    # Stored 400 x 300 with a bright block at the top left, EXIF orientation 6
+    # (turn 90° clockwise to show): shown 300 x 400 with the block at the top right.
+    pixels = np.full((300, 400, 3), 20, dtype=np.uint8)
+    pixels[0:50, 0:100] = 240
+    path = window.project.folder / "media" / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(pixels).save(path, quality=95, exif=exif)
+    with Project.open(window.project.folder, "lead") as lead:
+        (turned,) = lead.import_media([path]).added
+        lead.create_batch("turned", [turned])
+        lead.batch_action("turned", "assign", assignee="ann")
+    with Project.open(window.project.folder, "ann") as ann:
+        ann.batch_action("turned", "start")
+    window.open_item(turned)
+    _choose(window, "bright")
+    press_key(qtbot, window, "i")
+    _wait_for_drafts(qtbot, window)
+    press_key(qtbot, window, Qt.Key.Key_Return)
+
+    (box,) = shapes(window)
+    assert close_to(box_corners(box), [250, 0, 300, 100], tolerance=2)
