@@ -191,7 +191,8 @@ def window(tmp_path: Path, folder: Path, open_ui):
             name: f"assists:{cls}" for name, cls in (
                 ("outline", "Outline"), ("raising", "Raising"), ("slow", "Slow"),
                 ("track", "Track"), ("edge_snap", "EdgeSnap"), ("nopropose", "NoPropose"),
-                ("boxcube", "BoxCube"), ("clicks", "Clicks"), ("pair", "Pair"), ("bright", "Bright"),
+                ("boxcube", "BoxCube"), ("clicks", "Clicks"), ("pair", "Pair"),
+                ("bright", "Bright"),
                 ("broken", "NotDefinedHere"))})
         discover(refresh=True)  # ours come first on sys.path: they shadow installed ones
         opened = open_ui(folder)
