@@ -13,6 +13,8 @@ as the editor calls it, so the schema checks are included)
       and margin) that the assist shrinks before cutting.
     * ``magic_wand``: a click on a 560 x 360 object; the floor is the bare
       ``cv2.floodFill`` from the same pixel (what any flood-fill wand pays).
+      Then the worst case, a click on a noisy surface (grey, sigma 10) whose
+      fill spreads over most of the photo, riddled with one-pixel holes.
     * ``edge_snap``: one vertex snap (the editor makes one per vertex while
       snapping is on), averaged over 200 clicks near the object's outline;
       the floor is the grey conversion and Sobel pass of the whole image that
@@ -157,6 +159,17 @@ def main() -> None:
     print(f"            {len(wand_proposals)} polygon(s), holes "
           f"{[len(getattr(p.geometry, 'holes', ())) for p in wand_proposals]}, "
           f"IoU with the drawn object {iou(wand_proposals[0].geometry):.3f}")
+
+    # the worst case for a wand: a click on a noisy surface filling most of
+    # the photo, leaving some hundred thousand one-pixel holes to clean up
+    rng = np.random.default_rng(4)
+    road = np.clip(rng.normal(128, 10, image.shape), 0, 255).astype(np.uint8)
+    road_request = dataclasses.replace(click_request, image=road)
+    ours = median_time(lambda: run(wand, road_request), runs=3)
+    road_proposals = run(wand, road_request)
+    print(f"magic_wand  {ours * 1e3:9.2f} ms   on a noisy surface filling "
+          f"{shapely.Polygon(road_proposals[0].geometry.shell).area / WIDTH / HEIGHT:.0%} "
+          f"of the photo (median of 3)")
 
     # edge snap: 200 clicks up to 5 pixels off the object's outline
     snap = registry.get("edge_snap")

@@ -63,7 +63,7 @@ def mask_polygons(mask: npt.NDArray[Any], *, origin: Sequence[float] = (0.0, 0.0
     """
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
-    binary = np.pad((mask != 0).astype(np.uint8), 1)
+    binary = _without_specks(np.pad((mask != 0).astype(np.uint8), 1), min_area * scale**2)
     contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return []
@@ -76,20 +76,31 @@ def mask_polygons(mask: npt.NDArray[Any], *, origin: Sequence[float] = (0.0, 0.0
         points: FloatArray = (contour.reshape(-1, 2) + shift) / scale + offset
         return points
 
+    # mask pixels in image pixels squared; areas below are checked on the
+    # traced rings before any shapely work, so a speckled mask with a
+    # hundred thousand one-pixel holes costs no more than its tracing
+    unit = 1.0 / scale**2
     regions: list[Any] = []
     for index, contour in enumerate(contours):
-        if links[index][3] != -1 or len(contour) < 3:
+        if links[index][3] != -1:
             continue
-        holes = []
+        # the region covers its traced ring plus at most half a pixel all round
+        largest = cv2.contourArea(contour) + 0.5 * cv2.arcLength(contour, True) + 2
+        if largest * unit < min_area:
+            continue
+        sized = []
         child = links[index][2]
         while child != -1:
-            if len(contours[child]) >= 3:
-                holes.append(to_image(contours[child]))
+            # a hole lies inside the ring of pixel centres traced around it
+            area = cv2.contourArea(contours[child]) * unit
+            if len(contours[child]) >= 3 and area >= min_area:
+                sized.append((area, child))
             child = links[child][0]
-        region = shapely.Polygon(to_image(contour), holes)
-        if not region.is_valid:
-            region = shapely.make_valid(region)
-        grown = region.buffer(0.5 / scale, join_style="mitre", mitre_limit=2.0)
+        # only the largest holes can fit the vertex budget (3 vertices each at least)
+        sized.sort(reverse=True)
+        holes = [to_image(contours[c]) for _, c in sized[: max(max_vertices - 3, 0) // 3]]
+        grown = _region(to_image(contour), holes).buffer(
+            0.5 / scale, cap_style="square", join_style="mitre", mitre_limit=2.0)
         regions.extend(p for p in shapely.get_parts(grown)
                        if p.geom_type == "Polygon" and p.area >= min_area)
     if not regions:
@@ -103,6 +114,38 @@ def mask_polygons(mask: npt.NDArray[Any], *, origin: Sequence[float] = (0.0, 0.0
         simple = simplify_rings(rings, max_vertices, min_epsilon=0.5 / scale)
         polygons.extend(_valid_polygons(simple, min_area))
     return polygons
+
+
+def _without_specks(binary: npt.NDArray[np.uint8], smallest: float) -> npt.NDArray[np.uint8]:
+    """``binary`` with regions and holes of fewer than ``smallest`` pixels filled in or cleared.
+
+    A speckled mask (a flood fill over a noisy road) has a hundred thousand
+    one-pixel holes; tracing and then dropping each would cost seconds,
+    labelling them costs one pass.  Holes are 4-connected, regions 8-connected,
+    as ``cv2.findContours`` sees them.
+    """
+    if smallest <= 1:
+        return binary
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(1 - binary, connectivity=4)
+    small = stats[:, cv2.CC_STAT_AREA] < smallest
+    small[0] = False              # label 0: the mask's own pixels
+    small[labels[0, 0]] = False   # the background around everything (the mask is padded)
+    if small.any():
+        binary = binary | small[labels].astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < smallest
+    small[0] = False              # label 0: the background
+    if small.any():
+        binary = np.where(small[labels], 0, binary).astype(np.uint8)
+    return binary
+
+
+def _region(shell: FloatArray, holes: list[FloatArray]) -> Any:
+    """The traced pixel centres as a shapely shape: a polygon, or a line for a thin stroke."""
+    if len(shell) < 3:
+        return shapely.LineString(shell) if len(shell) == 2 else shapely.Point(shell[0])
+    region = shapely.Polygon(shell, holes)
+    return region if region.is_valid else shapely.make_valid(region)
 
 
 def simplify_rings(rings: Sequence[FloatArray], max_vertices: int,

@@ -141,6 +141,33 @@ def test_mask_polygons_keeps_holes_and_drops_specks() -> None:
     assert shapely.Polygon(polygons[1].shell).bounds == pytest.approx((85, 20, 110, 60))
 
 
+def test_speckled_mask_keeps_only_real_holes_and_regions() -> None:
+    rng = np.random.default_rng(0)
+    mask = (rng.random((400, 500)) > 0.03).astype(np.uint8)  # thousands of pinholes
+    mask[:, :3] = mask[:3, :] = 0
+    mask[100:200, 100:200] = 0                                 # a real hole ...
+    mask[320:390, 420:495] = 0                                 # ... and another,
+    mask[320:390, 420:495][rng.random((70, 75)) > 0.98] = 1    # speckled
+    [polygon] = mask_polygons(mask, max_vertices=1000)
+    bounds = sorted(shapely.Polygon(hole).bounds for hole in polygon.holes)
+    assert bounds == [pytest.approx((100, 100, 200, 200), abs=1),
+                      pytest.approx((420, 320, 495, 390), abs=1)]
+
+
+def test_one_pixel_wide_strokes_become_thin_polygons() -> None:
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10, 5:45] = 1           # a horizontal stroke, 40 pixels
+    [polygon] = mask_polygons(mask)
+    assert shapely.Polygon(polygon.shell).bounds == pytest.approx((5, 10, 45, 11))
+
+
+def test_empty_mask_gives_nothing() -> None:
+    assert mask_polygons(np.zeros((30, 30), np.uint8)) == []
+    single = np.zeros((30, 30), np.uint8)
+    single[4, 4] = 1
+    assert mask_polygons(single) == []
+
+
 def test_mask_polygons_at_half_scale_lands_on_image_pixels() -> None:
     mask = np.zeros((50, 50), np.uint8)
     mask[10:30, 5:25] = 1
