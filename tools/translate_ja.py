@@ -1,7 +1,8 @@
 """Fill annotator_ja.ts from the table below and compile it to .qm.
 
-Run after ``pyside6-lupdate annotator/ui/*.py -ts annotator/ui/translations/annotator_ja.ts``
-has added new source strings; a string missing here fails
+Run after ``pyside6-lupdate -no-obsolete annotator/ui/*.py -ts
+annotator/ui/translations/annotator_ja.ts`` has added new source strings (and dropped the
+ones the code no longer has); a string missing here fails
 ``tests/ui/test_translations.py``.
 """
 

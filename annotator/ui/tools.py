@@ -12,7 +12,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from annotator.commands import move_vertices, set_geometry, translate
@@ -28,6 +28,9 @@ __all__ = ["TOOLS", "BoxTool", "CuboidTool", "LaneletTool", "PointTool", "Polygo
            "PolylineTool", "RotatedBoxTool", "SelectTool", "Tool"]
 
 _LEFT = Qt.MouseButton.LeftButton
+
+#: The tools speak through the editor's status line, so their texts are filed under its
+#: translation context ("Editor"); ``self.editor.tr(...)`` would hide them from lupdate.
 
 
 class Tool:
@@ -134,7 +137,8 @@ class _ClickTool(Tool):
         points = _dedupe(self.points)
         self.cancel()
         if len(points) < self.minimum:
-            self.editor.status(self.editor.tr("Too few points: a %s needs %d") % (
+            self.editor.status(QCoreApplication.translate(
+                "Editor", "Too few points: a %s needs %d") % (
                 self.kind.replace("_", " "), self.minimum))
             return
         self._finish(self.make(np.array([[p.x(), p.y()] for p in points])))
@@ -278,7 +282,8 @@ class BoxTool(Tool):
         start, end = self.start, self.editor.clamp(pos)
         self.cancel()
         if abs(end.x() - start.x()) < 1 or abs(end.y() - start.y()) < 1:
-            self.editor.status(self.editor.tr("Drag to draw a box"))
+            self.editor.status(QCoreApplication.translate(
+                "Editor", "Drag to draw a box"))
             return True
         self._finish(Box.from_corners(start.x(), start.y(), end.x(), end.y()))
         return True
@@ -430,14 +435,15 @@ class LaneletTool(Tool):
         maps = self.editor.maps
         line = maps.line_at(pos)
         if line is None:
-            self.editor.status(self.editor.tr(
+            self.editor.status(QCoreApplication.translate(
+                "Editor",
                 "Click a lane boundary (a 3D line): the left one first, then the right"))
             return True
         if self.left is None:
             self.left = int(line.id or 0)
             self.editor.select([self.left])
-            self.editor.status(self.editor.tr("Left boundary picked; now click the right one "
-                                              "(Esc: start again)"))
+            self.editor.status(QCoreApplication.translate(
+                "Editor", "Left boundary picked; now click the right one (Esc: start again)"))
             return True
         left = self.editor._stored.get(self.left)
         self.left = None

@@ -53,3 +53,23 @@ def test_compiled_catalogue_is_current(tmp_path: Path) -> None:
     subprocess.run(["pyside6-lrelease", str(TS), "-qm", str(rebuilt)], check=True,
                    capture_output=True)
     assert rebuilt.read_bytes() == QM.read_bytes(), "run: python tools/translate_ja.py"
+
+
+def test_no_string_is_filed_under_a_context_that_no_class_has() -> None:
+    """``self.editor.tr("...")`` files its text under "self.editor", a context no class
+    asks for at run time, so it would never be translated; contexts are class names."""
+    contexts = {name for name, _ in _messages(TS)}
+    assert not [name for name in contexts if not name.isidentifier()]
+
+
+def test_a_tool_message_is_translated_at_run_time(qapp) -> None:
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    translator = QTranslator()
+    assert translator.load(str(QM))
+    QCoreApplication.installTranslator(translator)
+    try:
+        text = QCoreApplication.translate("Editor", "Drag to draw a box")
+    finally:
+        QCoreApplication.removeTranslator(translator)
+    assert text != "Drag to draw a box" and text.strip()

@@ -568,10 +568,6 @@
         <translation>書き出しは隠しフォルダーに書き込み、最後に名前を変えます。取り消しや失敗の場合も書きかけのものは残りません。</translation>
     </message>
     <message>
-        <source>An export cannot be stopped part way; it writes into a hidden folder and leaves nothing half-written.</source>
-        <translation>エクスポートは途中で止められません。隠しフォルダーに書き出すため、書きかけのファイルは残りません。</translation>
-    </message>
-    <message>
         <location filename="../dashboard.py" line="290" />
         <source>Format</source>
         <translation>形式</translation>
@@ -687,10 +683,6 @@
         <translation>クラス %s では %s の図形を使えません</translation>
     </message>
     <message>
-        <source>On a point-cloud tile, draw cuboids (U)</source>
-        <translation>点群タイルでは直方体を描いてください (U)</translation>
-    </message>
-    <message>
         <location filename="../editor.py" line="373" />
         <source>Cuboids are drawn in the bird's-eye view of a point-cloud tile</source>
         <translation>直方体は点群タイルの俯瞰ビューで描きます</translation>
@@ -719,6 +711,27 @@
         <location filename="../editor.py" line="531" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
+    </message>
+    <message>
+        <location filename="../tools.py" line="140" />
+        <source>Too few points: a %s needs %d</source>
+        <extracomment>The tools speak through the editor's status line, so their texts are filed under its translation context ("Editor"); ``self.editor.tr(...)`` would hide them from lupdate.</extracomment>
+        <translation>点が足りません: %s には %d 点必要です</translation>
+    </message>
+    <message>
+        <location filename="../tools.py" line="285" />
+        <source>Drag to draw a box</source>
+        <translation>ドラッグして矩形を描いてください</translation>
+    </message>
+    <message>
+        <location filename="../tools.py" line="438" />
+        <source>Click a lane boundary (a 3D line): the left one first, then the right</source>
+        <translation>車線の境界 (3D の線) をクリック: まず左、次に右</translation>
+    </message>
+    <message>
+        <location filename="../tools.py" line="445" />
+        <source>Left boundary picked; now click the right one (Esc: start again)</source>
+        <translation>左の境界を選びました。次に右の境界をクリック (Esc: やり直し)</translation>
     </message>
 </context>
 <context>
@@ -1062,10 +1075,6 @@
         <location filename="../main_window.py" line="224" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
-    </message>
-    <message>
-        <source>Map heights</source>
-        <translation>地図の高さ</translation>
     </message>
     <message>
         <location filename="../main_window.py" line="230" />
@@ -1746,29 +1755,6 @@ D キーで次のアイテムへ進めます。</translation>
         <location filename="../dashboard.py" line="109" />
         <source>cancelled; nothing was written</source>
         <translation>取り消しました。何も書き出されていません</translation>
-    </message>
-</context>
-<context>
-    <name>self.editor</name>
-    <message>
-        <location filename="../tools.py" line="137" />
-        <source>Too few points: a %s needs %d</source>
-        <translation>点が足りません: %s には %d 点必要です</translation>
-    </message>
-    <message>
-        <location filename="../tools.py" line="281" />
-        <source>Drag to draw a box</source>
-        <translation>ドラッグして矩形を描いてください</translation>
-    </message>
-    <message>
-        <location filename="../tools.py" line="434" />
-        <source>Click a lane boundary (a 3D line): the left one first, then the right</source>
-        <translation>車線の境界 (3D の線) をクリック: まず左、次に右</translation>
-    </message>
-    <message>
-        <location filename="../tools.py" line="439" />
-        <source>Left boundary picked; now click the right one (Esc: start again)</source>
-        <translation>左の境界を選びました。次に右の境界をクリック (Esc: やり直し)</translation>
     </message>
 </context>
 </TS>
