@@ -704,8 +704,22 @@ def _stop_lines(ctx: Context, lines: _Lines, stops: set[int], views: Sequence[La
     numbers = sorted(stops)
     if not numbers:
         return []
+    traces = shapely.force_2d(lines.geoms[np.array(numbers)])
+    # only lanelets whose box meets a stop line's box can meet the stop line
+    stop_boxes = shapely.bounds(traces)
+    boxes = np.array([np.concatenate([np.minimum(view.left[:, :2].min(axis=0),
+                                                 view.right[:, :2].min(axis=0)),
+                                      np.maximum(view.left[:, :2].max(axis=0),
+                                                 view.right[:, :2].max(axis=0))])
+                      for view in views]).reshape(-1, 4)
+    near = np.flatnonzero(
+        ((boxes[:, None, 0] <= stop_boxes[None, :, 2])
+         & (boxes[:, None, 2] >= stop_boxes[None, :, 0])
+         & (boxes[:, None, 1] <= stop_boxes[None, :, 3])
+         & (boxes[:, None, 3] >= stop_boxes[None, :, 1])).any(axis=1))
     areas = []
-    for n, view in enumerate(views):
+    for n in near.tolist():
+        view = views[n]
         left = np.asarray(view.left, dtype=np.float64)[:, :2]
         right = np.asarray(view.right, dtype=np.float64)[:, :2]
         if float(np.dot(left[-1] - left[0], right[-1] - right[0])) < 0:
@@ -716,7 +730,6 @@ def _stop_lines(ctx: Context, lines: _Lines, stops: set[int], views: Sequence[La
             area = shapely.make_valid(area)
         if area is not None:
             areas.append(area)
-    traces = shapely.force_2d(lines.geoms[np.array(numbers)])
     met: set[int] = set()
     if areas:
         found, _ = shapely.STRtree(_objects(areas)).query(
