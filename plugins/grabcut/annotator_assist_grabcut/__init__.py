@@ -19,7 +19,11 @@ __all__ = ["Assist", "grabcut_polygons", "mask_polygons", "simplify_rings"]
 
 
 class Assist:
-    """Box prompt → polygons (with holes) of the current class."""
+    """Box prompt → polygons (with holes) of the current class.
+
+    Clicks that come with the box (the prompt's ``points``, ``labels`` 1 for
+    object, 0 for background) pin what they touch.
+    """
 
     id = "grabcut"
     title = "Box to polygon (GrabCut)"
@@ -38,7 +42,11 @@ class Assist:
         if request.prompt.box is None:
             raise AssistError("needs a box around the object")
         values = resolve_settings(self, request.settings)
+        points, labels = request.prompt.points, request.prompt.labels
+        clicks = [] if points is None or labels is None else [
+            (float(x), float(y), int(label)) for (x, y), label in zip(points, labels, strict=True)]
         polygons = grabcut_polygons(request.image, request.prompt.box,
                                     max_vertices=values["max_vertices"],
-                                    iterations=values["iterations"], progress=request.progress)
+                                    iterations=values["iterations"], clicks=clicks,
+                                    progress=request.progress)
         return [Proposal(request.label, polygon) for polygon in polygons]

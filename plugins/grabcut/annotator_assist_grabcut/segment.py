@@ -21,7 +21,16 @@ from annotator.errors import AnnotatorError, Cancelled
 from annotator.shapes import Polygon
 from annotator_assist_grabcut.outline import mask_polygons
 
-__all__ = ["MIN_BOX", "WORK_PIXELS", "crop_window", "grabcut_mask", "grabcut_polygons"]
+__all__ = [
+    "CLICK_FRACTION",
+    "CLICK_RADIUS",
+    "GRABCUT_SEED",
+    "MIN_BOX",
+    "WORK_PIXELS",
+    "crop_window",
+    "grabcut_mask",
+    "grabcut_polygons",
+]
 
 #: crops larger than this many pixels are shrunk before GrabCut runs
 WORK_PIXELS = 160_000
@@ -31,6 +40,15 @@ MIN_BOX = 4.0
 MARGIN_FRACTION = 0.15
 #: ... and at least this many image pixels
 MIN_MARGIN = 12
+#: a click pins a disc of this fraction of the box's larger side ...
+CLICK_FRACTION = 0.03
+#: ... and at least this many image pixels: a few pinned pixels are outvoted
+#: by the colour model learnt from the whole box
+CLICK_RADIUS = 14
+#: ... where the colour is within this of the clicked pixel's, in every channel
+CLICK_TOLERANCE = 40
+#: OpenCV's random generator is seeded with this before each cut
+GRABCUT_SEED = 20260101
 #: regions smaller than this fraction of the largest are GrabCut's stray specks
 MIN_FRACTION = 0.05
 
@@ -50,9 +68,20 @@ def crop_window(box: Sequence[float], width: int, height: int) -> tuple[int, int
 
 
 def grabcut_mask(image: npt.NDArray[np.uint8], box: Sequence[float], *, iterations: int = 5,
+                 clicks: Sequence[tuple[float, float, int]] = (),
                  progress: Callable[[float], bool] | None = None,
                  ) -> tuple[npt.NDArray[np.uint8], tuple[int, int], float]:
     """GrabCut's foreground in the crop around ``box``.
+
+    ``clicks`` are ``(x, y, label)``: the pixels of the clicked colour on a
+    disc around each (see :data:`CLICK_RADIUS`) are object for certain
+    (label 1) or background for certain (label 0), which fixes what the
+    colour models alone get wrong (a patch of a colour seen nowhere outside
+    the box is taken as object).
+
+    GrabCut seeds its colour models with k-means, which draws from OpenCV's
+    random generator; it is seeded here, so the same box on the same image
+    always gives the same outline.
 
     Returns the mask (1 foreground), the crop's top-left corner in the image
     and the scale (mask pixels per image pixel).  ``progress`` is called after
@@ -77,13 +106,20 @@ def grabcut_mask(image: npt.NDArray[np.uint8], box: Sequence[float], *, iteratio
     ry0 = min(max(math.floor((by0 - cy0) * scale), 1), rows - 2)
     rx1 = max(min(math.ceil((bx1 - cx0) * scale), cols - 1), rx0 + 1)
     ry1 = max(min(math.ceil((by1 - cy0) * scale), rows - 1), ry0 + 1)
-    mask = np.zeros((rows, cols), np.uint8)
+    mask = np.full((rows, cols), cv2.GC_BGD, np.uint8)
+    mask[ry0:ry1, rx0:rx1] = cv2.GC_PR_FGD
+    reach = max(CLICK_RADIUS, CLICK_FRACTION * max(bx1 - bx0, by1 - by0))
+    radius = max(round(reach * scale), 1)
+    for x, y, label in clicks:
+        _pin(mask, crop, (round((x - cx0) * scale), round((y - cy0) * scale)), radius,
+             cv2.GC_FGD if label else cv2.GC_BGD)
     background = np.zeros((1, 65), np.float64)
     foreground = np.zeros((1, 65), np.float64)
     crop = np.ascontiguousarray(crop)
     steps = max(int(iterations), 1)
+    cv2.setRNGSeed(GRABCUT_SEED)
     for step in range(steps):
-        mode = cv2.GC_INIT_WITH_RECT if step == 0 else cv2.GC_EVAL
+        mode = cv2.GC_INIT_WITH_MASK if step == 0 else cv2.GC_EVAL
         cv2.grabCut(crop, mask, (rx0, ry0, rx1 - rx0, ry1 - ry0), background, foreground, 1, mode)
         if progress is not None and progress((step + 1) / steps) is False:
             raise Cancelled("GrabCut cancelled")
@@ -93,15 +129,34 @@ def grabcut_mask(image: npt.NDArray[np.uint8], box: Sequence[float], *, iteratio
 
 def grabcut_polygons(image: npt.NDArray[np.uint8], box: Sequence[float], *,
                      max_vertices: int = 64, iterations: int = 5,
+                     clicks: Sequence[tuple[float, float, int]] = (),
                      progress: Callable[[float], bool] | None = None) -> list[Polygon]:
     """The object framed by ``box`` (``x0, y0, x1, y1`` image pixels) as polygons.
 
     Holes are kept; each polygon has at most ``max_vertices`` vertices; specks
     smaller than 5 % of the largest region are dropped.  Largest first.
     """
-    mask, origin, scale = grabcut_mask(image, box, iterations=iterations, progress=progress)
+    mask, origin, scale = grabcut_mask(image, box, iterations=iterations, clicks=clicks,
+                                       progress=progress)
     return mask_polygons(mask, origin=origin, scale=scale, max_vertices=max_vertices,
                          min_area=max(16.0, 1.0 / scale**2), min_fraction=MIN_FRACTION)
+
+
+def _pin(mask: npt.NDArray[np.uint8], crop: npt.NDArray[np.uint8], centre: tuple[int, int],
+         radius: int, value: int) -> None:
+    """Set ``mask`` to ``value`` on the disc around ``centre`` where the colour is the clicked one.
+
+    The colour test keeps a click on a thin pole from pinning the background
+    beside it.
+    """
+    x, y = centre
+    rows, cols = mask.shape
+    if not (0 <= x < cols and 0 <= y < rows):
+        return
+    disc = np.zeros_like(mask)
+    cv2.circle(disc, centre, radius, 1, -1)
+    difference = np.abs(crop.astype(np.int16) - crop[y, x].astype(np.int16)).max(axis=2)
+    mask[(disc == 1) & (difference <= CLICK_TOLERANCE)] = value
 
 
 def _clipped(box: Sequence[Any], width: int, height: int) -> tuple[float, float, float, float]:

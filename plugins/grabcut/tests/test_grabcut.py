@@ -98,6 +98,45 @@ def test_box_touching_the_image_border_still_works() -> None:
     assert iou(polygon, moved_truth) > 0.9
 
 
+def with_blob(seed: int) -> tuple[np.ndarray, shapely.Polygon, np.ndarray, shapely.Polygon]:
+    """The star scene with a magenta disc touching a tip from outside, inside the box.
+
+    Its colour appears nowhere outside the box, so GrabCut's colour models
+    take it for part of the object.
+    """
+    image, truth = star_scene(seed)
+    tip = np.asarray(truth.exterior.coords[0])
+    centre = np.asarray(truth.centroid.coords[0])
+    out = (tip - centre) / np.linalg.norm(tip - centre)
+    blob = tip - out * 10 + np.array([-out[1], out[0]]) * 35
+    cv2.circle(image, (int(blob[0]), int(blob[1])), 28, (220, 30, 200), -1)
+    return image, truth, blob, shapely.Point(blob).buffer(28) - truth
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_a_background_click_removes_a_blob_grabcut_took(seed: int) -> None:
+    image, truth, blob, blob_area = with_blob(seed)
+
+    def blob_share(polygon: Polygon) -> float:
+        shape = shapely.Polygon(polygon.shell, polygon.holes)
+        return float(shape.intersection(blob_area).area / blob_area.area)
+
+    [plain, *_] = grabcut_polygons(image, framing(truth))
+    assert blob_share(plain) > 0.5
+    [clicked, *_] = grabcut_polygons(image, framing(truth), clicks=[(blob[0], blob[1], 0)])
+    assert blob_share(clicked) < 0.05
+    assert iou(clicked, truth) > iou(plain, truth)
+    assert iou(clicked, truth) > 0.93
+
+
+def test_same_box_gives_the_same_outline() -> None:
+    image, truth = star_scene(2)
+    first = grabcut_polygons(image, framing(truth), iterations=2)
+    cv2.kmeans(np.random.default_rng(0).random((50, 2), dtype=np.float32), 3, None,
+               (cv2.TERM_CRITERIA_COUNT, 3, 0), 1, cv2.KMEANS_RANDOM_CENTERS)  # stir the RNG
+    assert grabcut_polygons(image, framing(truth), iterations=2) == first
+
+
 @pytest.mark.parametrize(("box", "words"), [
     ((10, 10, 12, 200), "smaller than 4 x 4"),
     ((700, 10, 900, 200), "smaller than 4 x 4"),
@@ -211,6 +250,15 @@ def test_entry_point_is_discovered_and_runs() -> None:
     assert proposals[0].item_id is None
     assert len(proposals[0].geometry.vertices) <= 24
     assert iou(proposals[0].geometry, truth) > 0.9
+
+
+def test_clicks_travel_with_the_box_prompt() -> None:
+    image, truth, blob, blob_area = with_blob(7)
+    request = request_for(image, framing(truth), "building")
+    request.prompt = Prompt("box", box=framing(truth), points=np.array([blob]), labels=[0])
+    [proposal, *_] = run(discover().get("grabcut"), request)
+    shape = shapely.Polygon(proposal.geometry.shell, proposal.geometry.holes)
+    assert shape.intersection(blob_area).area < 0.05 * blob_area.area
 
 
 def test_run_reports_a_class_that_takes_no_polygons() -> None:
