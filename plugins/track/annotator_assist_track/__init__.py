@@ -19,7 +19,10 @@ __all__ = ["Assist", "Motion", "follow", "follow_shapes", "moved"]
 
 
 class Assist:
-    """Selection prompt → the selected shapes (all when none is) on the next item."""
+    """Selection prompt → the selected shapes on the next item.
+
+    With nothing selected, every shape that is not hidden is tracked.
+    """
 
     id = "track"
     title = "Track to next item"
@@ -38,14 +41,18 @@ class Assist:
             raise AssistError("there is no next item to track to")
         chosen = set(request.selected)
         shapes = [a for a in request.annotations
-                  if (not chosen or a.id in chosen) and a.geometry.kind in KINDS_2D]
+                  if (a.id in chosen if chosen else not a.hidden)
+                  and a.geometry.kind in KINDS_2D]
         if not shapes:
             raise AssistError("select the shapes to track")
         values = resolve_settings(self, request.settings)
         tracked = follow_shapes(request.image, request.next_image, [a.geometry for a in shapes],
                                 min_features=values["min_features"], progress=request.progress)
-        return [Proposal(annotation.label, placed, dict(annotation.attributes), motion.score,
-                         request.next_item.id)
-                for annotation, result in zip(shapes, tracked, strict=True)
-                if result is not None
-                for placed, motion in [result]]
+        proposals = []
+        for annotation, result in zip(shapes, tracked, strict=True):
+            if result is None:
+                continue  # lost, or moved out of the next image
+            placed, motion = result
+            proposals.append(Proposal(annotation.label, placed, dict(annotation.attributes),
+                                      motion.score, request.next_item.id))
+        return proposals

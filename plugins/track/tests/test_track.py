@@ -156,6 +156,7 @@ def test_entry_point_tracks_the_selection_to_the_next_item() -> None:
         Annotation(1, 10, "car", Box.from_corners(100, 100, 180, 150), {"occluded": True}),
         Annotation(2, 10, "lane", Polyline(np.array([[300.0, 500], [400, 420]]))),
         Annotation(3, 10, "car", Box.from_corners(500, 300, 580, 360)),
+        Annotation(4, 10, "car", Box.from_corners(600, 100, 680, 160), hidden=True),
     ]
     request = AssistRequest(first, "lane", schema, Prompt("selection"), image=image,
                             annotations=annotations, selected=[2, 1],
@@ -170,7 +171,7 @@ def test_entry_point_tracks_the_selection_to_the_next_item() -> None:
     everything = run(assist, AssistRequest(first, "car", schema, Prompt("selection"),
                                            image=image, annotations=annotations,
                                            next_item=second, next_image=after))
-    assert len(everything) == 3
+    assert len(everything) == 3  # the hidden one stays behind
 
 
 def test_entry_point_needs_a_next_item() -> None:
