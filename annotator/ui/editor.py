@@ -201,6 +201,11 @@ class Editor(QObject):
         return [self.stored(s.annotation) for s in sorted(
             self.scene.shapes.values(), key=lambda s: (s.zValue(), s.annotation_id))]
 
+    @property
+    def tile_shapes(self) -> dict[int, Annotation]:
+        """The open tile's annotations as stored (world coordinates), by id; empty on images."""
+        return self._stored
+
     def stored(self, shown: Annotation) -> Annotation:
         """The stored form of a shape the canvas shows (a cuboid for its footprint)."""
         if self.frame is None:

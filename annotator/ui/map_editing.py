@@ -174,7 +174,7 @@ class MapEditing(QObject):
 
     def set_height(self, annotation_id: int, index: int, z: float) -> None:
         """Vertex ``index`` of feature ``annotation_id`` at height ``z`` (the profile view)."""
-        stored = self.editor._stored.get(annotation_id)
+        stored = self.editor.tile_shapes.get(annotation_id)
         if stored is None or not _is_feature(stored):
             return
         vertices = stored.geometry.vertices.copy()
@@ -193,7 +193,7 @@ class MapEditing(QObject):
         changed: list[tuple[Annotation, Annotation]] = []
         if editor.selected_vertex is not None:
             annotation_id, index = editor.selected_vertex
-            stored = editor._stored.get(annotation_id)
+            stored = editor.tile_shapes.get(annotation_id)
             if stored is not None and _is_feature(stored):
                 vertices = stored.geometry.vertices.copy()
                 if index < len(vertices):
@@ -225,7 +225,7 @@ class MapEditing(QObject):
         if frame is None:
             return pos
         lines = []
-        for annotation in [*editor._stored.values(), *self._neighbours]:
+        for annotation in [*editor.tile_shapes.values(), *self._neighbours]:
             if annotation.id == exclude or is_lanelet(annotation) or annotation.hidden:
                 continue
             geometry = annotation.geometry
@@ -258,7 +258,7 @@ class MapEditing(QObject):
         if frame is None:
             return None
         spot = np.array(frame.world_xy(pos.x(), pos.y()))
-        for annotation in editor._stored.values():
+        for annotation in editor.tile_shapes.values():
             if not isinstance(annotation.geometry, Polyline3D) or annotation.hidden:
                 continue
             hit = snap(spot, [annotation.geometry.vertices], reach)
@@ -339,7 +339,7 @@ class MapEditing(QObject):
     def with_dependents(self, command: Command) -> Command:
         """``command`` (already in store form) plus what lanelets on its lines need."""
         editor = self.editor
-        stored = editor._stored
+        stored = editor.tile_shapes
         lanelets = [a for a in stored.values() if is_lanelet(a)]
         linked = any(STOP_LINE in a.links or LANELET in a.links for a in stored.values())
         if not lanelets and not linked:

@@ -445,7 +445,7 @@ class LaneletTool(Tool):
             self.editor.status(QCoreApplication.translate(
                 "Editor", "Left boundary picked; now click the right one (Esc: start again)"))
             return True
-        left = self.editor._stored.get(self.left)
+        left = self.editor.tile_shapes.get(self.left)
         self.left = None
         if left is not None:
             maps.make_lanelet(left, line)
