@@ -52,7 +52,7 @@ from annotator.geometry.mapnet import (
     orient_boundaries,
     snap,
 )
-from annotator.model import Annotation, Geometry
+from annotator.model import Annotation, Geometry, Item
 from annotator.shapes import Point, Point3D, Polygon, Polygon3D, Polyline, Polyline3D
 from annotator.ui.cloud_frame import Heights, pin_key
 
@@ -110,18 +110,18 @@ class MapEditing(QObject):
         if item is None or cloud is None or not len(cloud.xyz):
             return []
         store = editor.adapter.project.store
-        batch = store.batch_for_item(int(item.id or 0))
-        near = []
-        for page in store.iter_items(kind="pointcloud"):
-            for other in page:
-                if other.id == item.id:
-                    continue
-                if item.origin is not None and other.origin is not None:
-                    if abs(other.origin[0] - item.origin[0]) <= NEIGHBOUR_REACH and \
-                            abs(other.origin[1] - item.origin[1]) <= NEIGHBOUR_REACH:
-                        near.append(other)
-                elif batch is not None and store.batch_for_item(int(other.id or 0)) == batch:
-                    near.append(other)
+        near: list[Item] = []
+        if item.origin is not None:
+            for page in store.iter_items(kind="pointcloud"):
+                near.extend(other for other in page if other.id != item.id
+                            and other.origin is not None
+                            and abs(other.origin[0] - item.origin[0]) <= NEIGHBOUR_REACH
+                            and abs(other.origin[1] - item.origin[1]) <= NEIGHBOUR_REACH)
+        else:
+            batch = store.batch_for_item(int(item.id or 0))
+            if batch is not None:
+                for page in store.iter_items(batch_id=int(batch.id or 0), kind="pointcloud"):
+                    near.extend(other for other in page if other.id != item.id)
         low = cloud.origin[:2] + cloud.xyz[:, :2].min(axis=0) - SEAM_REACH
         high = cloud.origin[:2] + cloud.xyz[:, :2].max(axis=0) + SEAM_REACH
         found: list[Annotation] = []
