@@ -37,6 +37,12 @@ beside it, Autoware's ``map_projector_info.yaml``.
   ``refers`` it, ``ref_line`` its linked stop line) referenced (role
   ``regulatory_element``) from the lanelet it links, else from every lanelet
   its stop line crosses (:func:`~annotator.geometry.mapnet.crossed_lanelets`).
+  A ``stop`` or ``yield`` sign with a stop line also makes a ``right_of_way``
+  element: the lanelets at its stop line ``yield``, and the lanelets whose
+  area overlaps (0.5 m² or more) a lanelet they lead into have the
+  ``right_of_way`` (the main road a turn crosses); with none, no element is
+  written, since Lanelet2 refuses a right_of_way without a priority lanelet.
+  It is tagged ``annotator:derived`` and not imported back (the sign is).
   Other points (poles) are tagged nodes.
 - **Lanelets** (annotations linking ``left``/``right``): relations
   ``type=lanelet`` with exactly one ``left`` and one ``right`` way and tags
@@ -127,6 +133,7 @@ from annotator.geometry.mapnet import (
     crossed_lanelets,
     lanelet_polygon,
     orient_boundaries,
+    point_key,
 )
 from annotator.model import Annotation, Item, LabelSchema
 from annotator.shapes import Geometry, Point3D, Polygon3D, Polyline3D
@@ -536,6 +543,44 @@ _REVERSED = {(False, False): "none", (True, False): "left", (False, True): "righ
              (True, True): "both"}
 
 
+#: Sign types that make the lanelets at their stop line give way (a right_of_way element).
+_YIELDING = ("stop", "yield")
+#: Square metres two lanelet areas must share to be in conflict (not just touch).
+_CONFLICT_AREA = 0.5
+
+
+def _priority_lanelets(views: Sequence[LaneletView], yielding: Sequence[int]) -> list[int]:
+    """The lanelets that have the right of way over ``yielding`` (ids): those whose area
+    overlaps the area of a lanelet the yielding ones lead into (their successors, by
+    shared end points), other than the yielding ones and those successors themselves."""
+    import shapely
+
+    by_id = {view.id: view for view in views}
+    starts: dict[tuple[tuple[int, int, int], tuple[int, int, int]], list[int]] = {}
+    for view in views:
+        starts.setdefault((point_key(view.left[0]), point_key(view.right[0])), []).append(
+            view.id)
+    following = {n for y in yielding if y in by_id for n in starts.get(
+        (point_key(by_id[y].left[-1]), point_key(by_id[y].right[-1])), [])}
+    if not following:
+        return []
+    ids = [view.id for view in views]
+    areas = shapely.make_valid(np.array([shapely.polygons(view.polygon().vertices[:, :2])
+                                         for view in views], dtype=object))
+    tree = shapely.STRtree(areas)
+    taken = set(yielding) | following
+    found: list[int] = []
+    for n in sorted(following):
+        area = areas[ids.index(n)]
+        for k in tree.query(area, predicate="intersects").tolist():
+            other = ids[k]
+            if other in taken or other in found:
+                continue
+            if float(shapely.area(shapely.intersection(area, areas[k]))) >= _CONFLICT_AREA:
+                found.append(other)
+    return found
+
+
 def _relations(plan: _Plan, way_of: Mapping[int, int], signal_way: Mapping[int, int],
                first: int, report: Report, blocks: _Blocks) -> list[str]:
     """The lanelet and regulatory-element relations, ids from ``first`` on."""
@@ -575,6 +620,27 @@ def _relations(plan: _Plan, way_of: Mapping[int, int], signal_way: Mapping[int, 
             tags.append(("annotator:lanelet", "yes"))
         elements.append(f'  <relation id="{rid}">\n{members}'
                         + "".join(_tag(k, v, place) for k, v in tags) + "  </relation>\n")
+        if (annotation.label == "traffic_sign" and stop_way is not None and applies
+                and annotation.attributes.get("sign_type") in _YIELDING):
+            if views is None:
+                views = [x.view(lines) for x in exported]
+            priority = _priority_lanelets(views, applies)
+        else:
+            priority = []
+        if priority:  # Lanelet2 refuses a right_of_way with no lanelet that has the right
+            rid = next_id
+            next_id += 1
+            members = (f'    <member type="way" ref="{stop_way}" role="ref_line"/>\n'
+                       + "".join(f'    <member type="relation" ref="{relation_of[n]}" '
+                                 'role="yield"/>\n' for n in applies)
+                       + "".join(f'    <member type="relation" ref="{relation_of[n]}" '
+                                 'role="right_of_way"/>\n' for n in priority))
+            for lanelet_id in (*applies, *priority):
+                regulatory.setdefault(lanelet_id, []).append(rid)
+            tags = [("type", "regulatory_element"), ("subtype", "right_of_way"),
+                    ("annotator:derived", "yes")]
+            elements.append(f'  <relation id="{rid}">\n{members}'
+                            + "".join(_tag(k, v, place) for k, v in tags) + "  </relation>\n")
     out: list[str] = []
     for x in exported:
         number = int(x.annotation.id or 0)
@@ -908,8 +974,8 @@ def _regulatory_links(reader: _Reader, lanelets: set[int]) -> None:
     extra: dict[str, dict[str, str]] = {}
     for relation in reader.osm.relations.values():
         tags = relation.tags
-        if tags.get("type") != "regulatory_element":
-            continue
+        if tags.get("type") != "regulatory_element" or tags.get(PREFIX + "derived") == "yes":
+            continue  # a right_of_way we derived from a stop sign comes back with the sign
         if tags.get("subtype") not in _SIGNALS:
             reader.problems[f"regulatory elements of subtype {tags.get('subtype')!r}: not "
                             "imported"] += 1
