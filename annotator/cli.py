@@ -33,7 +33,7 @@ def _print_json(value: Any) -> None:
 def _open(args: argparse.Namespace) -> Any:
     from annotator.project import Project
 
-    return Project.open(args.project, args.user)
+    return Project.open(args.project, args.user, getattr(args, "open_media_root", None))
 
 
 # -- init / import / inspect ----------------------------------------------------
@@ -45,8 +45,21 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     schema = load_schema(args.schema)
     with Project.create(args.project, schema, args.user, args.media_root) as project:
-        print(f"created project {project.folder} (schema {schema.name!r}, "
+        print(f"created project {project.location} (schema {schema.name!r}, "
               f"{len(schema.classes)} classes, lead {project.user.name})")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from annotator.store import migrate_project
+
+    with migrate_project(args.project) as store:
+        if store.migrated_from is None:
+            print(f"{store.location}: already at store version {store.version()}; nothing to do")
+        else:
+            saved = f" (backup: {store.backup_path})" if store.backup_path else ""
+            print(f"{store.location}: upgraded the store from version {store.migrated_from} "
+                  f"to {store.version()}{saved}")
     return 0
 
 
@@ -442,6 +455,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="annotator", description="Annotate image and point-cloud tiles; manage batches.")
     parser.add_argument("--version", action="version", version=f"annotator {__version__}")
     parser.add_argument("--user", help="who is working (else $ANNOTATOR_USER, else the login)")
+    parser.add_argument("--media-root", dest="open_media_root", metavar="FOLDER",
+                        help="team mode: where the relative media paths of a postgresql:// "
+                             "project start (default: the project's first media root)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Handler, help_text: str, parent: Any = commands) -> Any:
@@ -449,12 +465,18 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    sub = add("init", cmd_init, "create a project folder from a label schema")
+    sub = add("init", cmd_init, "create a project folder (or, in team mode, a project in an "
+              "empty PostgreSQL database given as a postgresql:// URL) from a label schema")
     sub.add_argument("project")
     sub.add_argument("--schema", required=True, help="label schema file (YAML or JSON)")
     sub.add_argument("--media-root", action="append", default=[],
                      help="a folder media may be imported from (repeatable); "
                           "without any, files may come from anywhere")
+
+    sub = add("migrate", cmd_migrate,
+              "upgrade a project's store to this program's version (a folder is backed up "
+              "first; on a server the upgrade is one transaction)")
+    sub.add_argument("project")
 
     sub = add("import", cmd_import,
               "register media files (folders are searched recursively) and/or annotations")
@@ -594,8 +616,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"init", "import", "inspect", "stats", "demo", "gui", "screenshot", "batch", "user",
-             "validate", "export"}
+_COMMANDS = {"init", "migrate", "import", "inspect", "stats", "demo", "gui", "screenshot",
+             "batch", "user", "validate", "export"}
 
 
 def _default_to_gui(argv: list[str]) -> list[str]:
@@ -606,7 +628,7 @@ def _default_to_gui(argv: list[str]) -> list[str]:
     """
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
-        index += 2 if argv[index] == "--user" else 1
+        index += 2 if argv[index] in ("--user", "--media-root") else 1
     if (index < len(argv) and argv[index] not in _COMMANDS
             and (os.sep in argv[index] or os.path.exists(argv[index]))):
         return [*argv[:index], "gui", *argv[index:]]

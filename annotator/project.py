@@ -34,7 +34,7 @@ from annotator.model import (
     Role,
     User,
 )
-from annotator.store import DB_FILE, SqlStore, create_project, now, open_project
+from annotator.store import DB_FILE, SqlStore, create_project, is_team_url, now, open_project
 from annotator.workflow import (
     ITEM_STATUSES,
     check_comment,
@@ -83,9 +83,16 @@ class Project:
     """An open project and the person working in it."""
 
     def __init__(self, store: SqlStore, folder: Path, user: User,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, location: str | None = None,
+                 relative_media: bool = True) -> None:
         self.store = store
+        #: Where relative media paths start: the project folder, or in team
+        #: mode (a database URL, no folder) the media root.
         self.folder = folder
+        #: The folder or URL the project was opened from (without a password).
+        self.location = location if location is not None else str(folder)
+        #: Whether media under :attr:`folder` is stored relative to it.
+        self.relative_media = relative_media
         self.user = user
         #: Seconds since the epoch; tests replace it with a fake clock.
         self.clock = clock
@@ -103,21 +110,46 @@ class Project:
     # -- opening -------------------------------------------------------------
 
     @classmethod
-    def open(cls, location: str | os.PathLike[str], user: str | None = None) -> Project:
+    def open(cls, location: str | os.PathLike[str], user: str | None = None,
+             media_root: str | os.PathLike[str] | None = None) -> Project:
         """Open a project as ``user``.
 
         A name the project has not seen works as an annotator and is
         registered when something needs it (an assignment); merely opening,
-        or a refused command, writes nothing.
+        or a refused command, writes nothing.  ``location`` is a folder or,
+        in team mode, a ``postgresql://`` URL; a URL project has no folder,
+        so its relative media paths start at ``media_root`` (else
+        ``$ANNOTATOR_MEDIA_ROOT``, else the project's first media root, else
+        they are stored absolute): each client mounts the media where it may.
         """
         store = open_project(location)
         name = current_user_name(user)
         try:
             member = store.get_user(name) or User(name, Role.ANNOTATOR)
+            folder, relative = cls._media_base(store, location, media_root)
         except BaseException:
             store.close()
             raise
-        return cls(store, Path(location).resolve(), member)
+        where = store.location if is_team_url(location) else str(folder)
+        return cls(store, folder, member, location=where, relative_media=relative)
+
+    @staticmethod
+    def _media_base(store: SqlStore, location: str | os.PathLike[str],
+                    media_root: str | os.PathLike[str] | None) -> tuple[Path, bool]:
+        if not is_team_url(location):
+            return Path(location).resolve(), True
+        if media_root is None:
+            media_root = os.environ.get("ANNOTATOR_MEDIA_ROOT") or None
+        if media_root is not None:
+            root = Path(media_root).resolve()
+            if not root.is_dir():
+                raise ProjectError(f"{media_root}: media root folder does not exist")
+            return root, True
+        raw = store.get_meta("media_roots")
+        roots = [Path(p) for p in json.loads(raw)] if raw else []
+        if roots:
+            return roots[0], True
+        return Path.cwd(), False
 
     @classmethod
     def create(
@@ -134,11 +166,17 @@ class Project:
             if not Path(root).is_dir():
                 raise ProjectError(f"{root}: media folder does not exist")
         store = create_project(location, schema, name)
-        if roots:
-            store.set_meta("media_roots", json.dumps(roots))
-        user_obj = store.get_user(name)
-        assert user_obj is not None
-        return cls(store, Path(location).resolve(), user_obj)
+        try:
+            if roots:
+                store.set_meta("media_roots", json.dumps(roots))
+            user_obj = store.get_user(name)
+            assert user_obj is not None
+            folder, relative = cls._media_base(store, location, None)
+        except BaseException:
+            store.close()
+            raise
+        where = store.location if is_team_url(location) else str(folder)
+        return cls(store, folder, user_obj, location=where, relative_media=relative)
 
     def close(self) -> None:
         self.store.close()
@@ -165,7 +203,7 @@ class Project:
         ``path`` must be absolute and resolved; ``roots`` are the media roots
         (read from the store when not given).
         """
-        if path.is_relative_to(self.folder):
+        if self.relative_media and path.is_relative_to(self.folder):
             return path.relative_to(self.folder).as_posix()
         roots = self.media_roots() if roots is None else roots
         if roots and not any(path.is_relative_to(r) for r in roots):

@@ -32,6 +32,7 @@ __all__ = [
     "SqliteBackend",
     "create_project",
     "is_team_url",
+    "migrate_project",
     "now",
     "open_project",
 ]
@@ -58,7 +59,7 @@ def _sqlite_header_ok(path: Path) -> bool:
 def open_project(location: str | os.PathLike[str], migrate: bool = True) -> SqlStore:
     """Open an existing project folder (or, in team mode, a database URL)."""
     if is_team_url(location):
-        raise ProjectError(f"{location}: team mode (PostgreSQL) is not available in this version")
+        return _open_team(str(location), migrate=False)
     folder = Path(location)
     if not folder.exists():
         raise ProjectError(f"{folder}: no such project folder")
@@ -90,6 +91,8 @@ def create_project(
     The database is built under a temporary name and renamed into place, so a
     crash mid-way never leaves a half-made ``project.db``.
     """
+    if is_team_url(location):
+        return _create_team(str(location), schema, lead, version)
     folder = Path(location)
     if (folder / DB_FILE).exists():
         raise ProjectError(f"{folder}: already a project")
@@ -129,3 +132,57 @@ class _StagingBackend(SqliteBackend):
         super().__init__(folder)
         self.path = path
         self.location = str(folder / DB_FILE)
+
+
+def migrate_project(location: str | os.PathLike[str]) -> SqlStore:
+    """Open a project and upgrade its store to this program's version.
+
+    A folder's database is copied first (``backup_path``); on a server the
+    upgrade is one transaction, so a failure leaves the old version whole.
+    """
+    if is_team_url(location):
+        return _open_team(str(location), migrate=True)
+    return open_project(location, migrate=True)
+
+
+def _team_backend(url: str) -> Backend:
+    # Imported here: psycopg is only loaded by those who use team mode.
+    from annotator.store.postgres import PostgresBackend
+
+    return PostgresBackend(url)
+
+
+def _open_team(url: str, migrate: bool) -> SqlStore:
+    store = SqlStore(_team_backend(url))
+    try:
+        store.check_version(migrate=migrate)
+        found = store.version()
+        if found < CURRENT_VERSION:
+            # Hundreds of clients share the database: none upgrades it as a
+            # side effect of opening; a lead does, once, on purpose.
+            raise ProjectError(
+                f"{store.location}: the project's store is version {found}, this program "
+                f"needs {CURRENT_VERSION}; a lead upgrades it with 'annotator migrate URL'")
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _create_team(url: str, schema: LabelSchema, lead: str, version: int) -> SqlStore:
+    from annotator.store.postgres import PostgresBackend
+
+    backend = PostgresBackend(url)
+    store = SqlStore(backend)
+    try:
+        with store.transaction():
+            # Checked inside the creating transaction: of two 'init's racing,
+            # the second fails on the first's tables and leaves nothing.
+            if not backend.is_empty(store._connection):
+                raise ProjectError(f"{store.location}: the database is not empty; a project "
+                                   "is created in an empty database only")
+            store.create(schema, lead, target=version)
+    except BaseException:
+        store.close()
+        raise
+    return store

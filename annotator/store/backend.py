@@ -15,15 +15,22 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
-from annotator.errors import AnnotatorError, ProjectError, StoreError
+from annotator.errors import AnnotatorError, ConflictError, ProjectError, StoreError
 
-__all__ = ["DB_FILE", "Backend", "SqliteBackend"]
+__all__ = ["DB_FILE", "Backend", "Retryable", "SqliteBackend"]
 
 DB_FILE = "project.db"
 
 
+class Retryable(ConflictError):
+    """The engine undid a transaction that overlapped another; running it again is safe."""
+
+
 class Backend(ABC):
     """Engine-specific connection handling for :class:`SqlStore`."""
+
+    #: How often a write method is re-run after a :class:`Retryable` failure.
+    retries: int = 0
 
     #: Substitutions for the ``{name}`` markers in migration DDL.
     types: ClassVar[dict[str, str]]

@@ -9,11 +9,14 @@ undo-log entry commit together).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from annotator.errors import AnnotatorError, ProjectError, StoreError
 from annotator.model import (
@@ -29,10 +32,38 @@ from annotator.model import (
     geometry_from_json,
 )
 from annotator.schema import parse_schema
-from annotator.store.backend import Backend
+from annotator.store.backend import Backend, Retryable
 from annotator.store.migrations import CURRENT_VERSION, MIGRATIONS
 
-__all__ = ["EditRecord", "SqlStore", "now"]
+__all__ = ["EditRecord", "Retryable", "SqlStore", "now", "retrying"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def retrying(method: Callable[Concatenate[SqlStore, _P], _R]
+             ) -> Callable[Concatenate[SqlStore, _P], _R]:
+    """Re-run a one-transaction write method the engine aborted for overlapping another.
+
+    SQLite never aborts (its writers queue on the lock); a server that runs
+    writers in parallel does, and re-running the whole method is how its
+    caller "waits".  Inside a wider transaction the failure goes up to the
+    code that opened it, since only that code can run it again.
+    """
+    def wrapper(self: SqlStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        attempt = 0
+        while True:
+            outermost = self._depth == 0
+            try:
+                return method(self, *args, **kwargs)
+            except Retryable:
+                attempt += 1
+                if not outermost or attempt > self.backend.retries:
+                    raise
+                # jitter, so the writers that collided do not collide again
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311
+    functools.update_wrapper(wrapper, method)
+    return wrapper
 
 _ITEM_COLUMNS = (
     "id, path, kind, format, encoding, sha256, size_bytes, width, height, points, fields, "
@@ -223,6 +254,7 @@ class SqlStore:
         row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return row[0] if row else None
 
+    @retrying
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self._run(
@@ -256,6 +288,7 @@ class SqlStore:
         row = self._one("SELECT name, role FROM users WHERE name = ?", (name,))
         return User(row[0], Role(row[1])) if row else None
 
+    @retrying
     def ensure_user(self, name: str, role: Role = Role.ANNOTATOR) -> User:
         """The user called ``name``, registered with ``role`` if new."""
         existing = self.get_user(name)
@@ -271,6 +304,7 @@ class SqlStore:
         assert user is not None
         return user
 
+    @retrying
     def set_role(self, name: str, role: Role) -> User:
         with self.transaction():
             self.ensure_user(name, role)
@@ -292,6 +326,7 @@ class SqlStore:
             fields=tuple(json.loads(row[10])), crs=row[11], origin=origin, added_at=row[15],
         )
 
+    @retrying
     def add_items(self, items: Sequence[Item]) -> list[int]:
         """Register items in one transaction; a duplicate path refuses them all."""
         stamp = now()
@@ -466,6 +501,7 @@ class SqlStore:
                 found[row[1]].append(self._annotation(row))
         return found
 
+    @retrying
     def insert_annotation(self, annotation: Annotation) -> Annotation:
         """Store a new annotation; an ``id`` already set is kept (redo of a delete)."""
         stamp = now()
@@ -493,6 +529,7 @@ class SqlStore:
         return dataclasses.replace(annotation, id=int(row[0]), created_at=created,
                                    updated_at=stamp, revision=1)
 
+    @retrying
     def update_annotation(self, annotation: Annotation) -> Annotation:
         """Write the user-editable content; the revision goes up by one."""
         stamp = now()
@@ -531,6 +568,7 @@ class SqlStore:
             "hidden": bool(row[6]), "locked": bool(row[7]),
         }
 
+    @retrying
     def delete_annotation(self, annotation_id: int) -> None:
         with self.transaction():
             cursor = self._run("DELETE FROM annotations WHERE id = ?", (annotation_id,))
@@ -549,6 +587,7 @@ class SqlStore:
             created_at=row[5], updated_at=row[6], items=int(row[7]),
         )
 
+    @retrying
     def create_batch(self, name: str, item_ids: Sequence[int], entry: HistoryEntry) -> Batch:
         """A new open batch over ``item_ids``; an item already batched refuses it."""
         with self.transaction():
@@ -602,6 +641,7 @@ class SqlStore:
                          (batch_id,))
         return [r[0] for r in rows]
 
+    @retrying
     def save_batch(self, batch: Batch, entry: HistoryEntry) -> Batch:
         """Write a batch's new state and people together with the history entry."""
         with self.transaction():
@@ -642,6 +682,7 @@ class SqlStore:
     _COMMENT_COLUMNS = ("id, batch_id, item_id, annotation_id, position, text, resolved, author, "
                         "created_at, resolved_by, resolved_at")
 
+    @retrying
     def add_comment(self, comment: ReviewComment) -> ReviewComment:
         """Store a review comment; comments are never edited or deleted afterwards."""
         position = None if comment.position is None else _dumps(list(comment.position))
@@ -679,6 +720,7 @@ class SqlStore:
         )
         return [self._comment(r) for r in rows]
 
+    @retrying
     def resolve_comment(self, comment_id: int, user: str, at: str) -> ReviewComment:
         """Mark a comment resolved by ``user``; resolving is final (recorded, never undone)."""
         with self.transaction():
@@ -708,6 +750,7 @@ class SqlStore:
 
     # -- item status in a batch ----------------------------------------------------------
 
+    @retrying
     def set_item_status(self, item_id: int, batch_id: int, status: str | None, user: str,
                         at: str) -> None:
         """Set ``done`` / ``verified_empty`` on a batch item, or clear it (None).
@@ -759,6 +802,7 @@ class SqlStore:
 
     # -- submissions ------------------------------------------------------------------------
 
+    @retrying
     def record_submission(self, batch_id: int, user: str, at: str) -> int:
         """Snapshot annotation id -> revision over the batch's items; returns its number."""
         with self.transaction():
@@ -798,6 +842,7 @@ class SqlStore:
 
     # -- active time ---------------------------------------------------------------------------
 
+    @retrying
     def record_activity(self, user: str, item_id: int, batch_id: int, at: float,
                         max_gap: float) -> float:
         """Credit the time since ``user``'s last event to the item then in focus.
@@ -853,6 +898,7 @@ class SqlStore:
 
     # -- the persistent undo log ---------------------------------------------------------
 
+    @retrying
     def log_edit(self, user: str, label: str, payload: str) -> int:
         """Record a done edit; the user's undone edits can no longer be redone."""
         stamp = now()
@@ -866,6 +912,7 @@ class SqlStore:
             )
         return int(row[0])
 
+    @retrying
     def replace_edit(self, seq: int, label: str, payload: str) -> None:
         """Overwrite a logged edit with its merge with the next one (one drag, one step)."""
         with self.transaction():
@@ -882,6 +929,7 @@ class SqlStore:
         )
         return EditRecord(*row) if row else None
 
+    @retrying
     def set_edit_state(self, seq: int, state: str) -> None:
         with self.transaction():
             self._run("UPDATE edit_log SET state = ?, updated_at = ? WHERE seq = ?",

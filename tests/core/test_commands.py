@@ -115,9 +115,9 @@ def test_undo_history_survives_reopening(project: Project) -> None:
     project.stack.push(AddAnnotations([_box()]))
     shape = project.store.annotations_for_item(1)[0]
     project.stack.push(move_vertices(shape, [0], [2, 2]))
-    folder = project.folder
+    location = project.location
     project.close()
-    with Project.open(folder, "lead") as again:
+    with Project.open(location, "lead") as again:
         assert again.stack.undo_label() == "Move vertex"
         again.stack.undo()
         assert again.store.annotations_for_item(1)[0].geometry == Box.from_corners(0, 0, 10, 10)
@@ -129,7 +129,7 @@ def test_each_user_has_their_own_stack(project: Project) -> None:
     project.create_batch("b", [1, 2])
     project.batch_action("b", "assign", assignee="ann")
     project.stack.push(AddAnnotations([_box(item=3)]))
-    with Project.open(project.folder, "ann") as ann:
+    with Project.open(project.location, "ann") as ann:
         ann.batch_action("b", "start")
         ann.stack.push(AddAnnotations([_box(item=1)]))
         assert ann.stack.undo_label() == "Add box"
@@ -163,7 +163,7 @@ def test_schema_refuses_a_kind_the_class_does_not_allow(project: Project) -> Non
 def test_annotators_edit_only_their_batch_in_progress(project: Project) -> None:
     project.create_batch("b", [1])
     project.batch_action("b", "assign", assignee="ann", reviewer="rev")
-    with Project.open(project.folder, "ann") as ann:
+    with Project.open(project.location, "ann") as ann:
         with pytest.raises(PermissionDenied, match="start it first"):
             ann.stack.push(AddAnnotations([_box(item=1)]))
         with pytest.raises(PermissionDenied, match="outside any batch"):
@@ -174,7 +174,7 @@ def test_annotators_edit_only_their_batch_in_progress(project: Project) -> None:
         # once submitted, even undo is refused: the reviewer is looking at it
         with pytest.raises(PermissionDenied, match="while it is submitted"):
             ann.stack.undo()
-    with Project.open(project.folder, "mallory") as other:
+    with Project.open(project.location, "mallory") as other:
         with pytest.raises(PermissionDenied, match="assigned to ann"):
             other.stack.push(AddAnnotations([_box(item=1)]))
     assert project.store.count_annotations() == 1

@@ -76,7 +76,7 @@ def test_a_failing_part_rolls_the_whole_step_back(project: Project) -> None:
 def test_permissions_cover_every_part(project: Project) -> None:
     project.create_batch("b", [1])
     project.batch_action("b", "assign", assignee="ann")
-    with Project.open(project.folder, "ann") as ann:
+    with Project.open(project.location, "ann") as ann:
         ann.batch_action("b", "start")
         ann.stack.push(CompositeCommand([AddAnnotations([_box(item=1)])], "Mine"))
         with pytest.raises(PermissionDenied):

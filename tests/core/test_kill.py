@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from annotator.project import Project
-from annotator.store import DB_FILE
+from annotator.store import DB_FILE, is_team_url
 from tests.conftest import make_images
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,8 +69,10 @@ def _kill_after(script: str, args: list[str], delay: float) -> list[str]:
     return lines
 
 
-def _integrity(folder: Path) -> str:
-    connection = sqlite3.connect(folder / DB_FILE)
+def _integrity(location: str) -> str:
+    if is_team_url(location):
+        return "ok"  # a server's integrity is the server's: what counts is what it kept
+    connection = sqlite3.connect(Path(location) / DB_FILE)
     try:
         return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
     finally:
@@ -79,11 +81,11 @@ def _integrity(folder: Path) -> str:
 
 @pytest.mark.slow
 def test_edits_survive_sigkill_at_random_moments(project: Project) -> None:
-    folder = project.folder
+    folder = project.location
     project.close()
     rng = random.Random(20261126)
     for _round in range(12):
-        lines = _kill_after(EDITOR, [str(folder)], rng.uniform(0.05, 0.6))
+        lines = _kill_after(EDITOR, [folder], rng.uniform(0.05, 0.6))
         assert _integrity(folder) == "ok"
         with Project.open(folder, "lead") as reopened:
             stored = {a.id: a for a in reopened.store.annotations_for_item(1)}
@@ -98,24 +100,22 @@ def test_edits_survive_sigkill_at_random_moments(project: Project) -> None:
                     undo_next = n % 5 == 0 and n % 3 != 0
                     removed = following.startswith("undone Add box") or (last and undo_next)
                     assert shape in stored or removed, f"lost annotation {shape}"
-        # every committed shape has its undo-log entry: edit and log commit together
-        connection = sqlite3.connect(folder / DB_FILE)
-        done = connection.execute(
-            "SELECT COUNT(*) FROM edit_log WHERE label = 'Add box' AND state = 'done'").fetchone()
-        connection.close()
+            # every committed shape has its undo-log entry: edit and log commit together
+            done = reopened.store._one(
+                "SELECT COUNT(*) FROM edit_log WHERE label = 'Add box' AND state = 'done'")
         assert done[0] == len(stored)
 
 
 @pytest.mark.slow
 def test_killed_import_is_all_or_nothing(project: Project, tmp_path: Path) -> None:
-    folder = project.folder
+    folder = project.location
     before = project.store.count_items()
     project.close()
     make_images(tmp_path / "many", 1500, size=(16, 16))
     rng = random.Random(7)
     outcomes = set()
     for _round in range(6):
-        lines = _kill_after(IMPORTER, [str(folder), str(tmp_path / "many")],
+        lines = _kill_after(IMPORTER, [folder, str(tmp_path / "many")],
                             rng.uniform(0.0, 0.3))
         assert _integrity(folder) == "ok"
         with Project.open(folder, "lead") as reopened:

@@ -40,8 +40,8 @@ def team(project: Project) -> Iterator[tuple[Project, Project, Project]]:
     project.set_role("rev", Role.REVIEWER)
     project.create_batch("b1", [1, 2, 3])
     project.batch_action("b1", "assign", assignee="ann", reviewer="rev")
-    ann = Project.open(project.folder, "ann")
-    rev = Project.open(project.folder, "rev")
+    ann = Project.open(project.location, "ann")
+    rev = Project.open(project.location, "rev")
     ann.batch_action("b1", "start")
     yield project, ann, rev
     ann.close()
@@ -70,7 +70,7 @@ def test_marks_are_stored_and_next_not_done_skips_them(team) -> None:
     ann.mark_item(3, None)
     assert ann.item_statuses("b1")[3] is None
     # a fresh connection sees the same: it is stored, not kept in memory
-    with Project.open(ann.folder, "rev") as other:
+    with Project.open(ann.location, "rev") as other:
         assert other.item_statuses("b1") == {1: "done", 2: "verified_empty", 3: None}
 
 
@@ -153,7 +153,7 @@ def test_another_reviewer_may_not_comment(team) -> None:
     lead, ann, _rev = team
     lead.set_role("rex", Role.REVIEWER)
     ann.batch_action("b1", "submit")
-    with Project.open(lead.folder, "rex") as rex, pytest.raises(PermissionDenied,
+    with Project.open(lead.location, "rex") as rex, pytest.raises(PermissionDenied,
                                                                match="its reviewer is rev"):
         rex.add_comment("b1", 1, "not mine")
 
@@ -222,7 +222,7 @@ def test_active_time_survives_a_reopen(team) -> None:
     _lead, ann, _rev = team
     ann.record_activity(1, at=100.0)
     ann.close()
-    with Project.open(_lead.folder, "ann") as again:
+    with Project.open(_lead.location, "ann") as again:
         assert again.record_activity(1, at=160.0) == 60
         assert again.active_seconds(user="ann") == 60
 
@@ -267,7 +267,7 @@ def test_first_pass_acceptance_and_rejected_progress(project: Project) -> None:
     for name, ids in (("p1", [1, 2]), ("p2", [3, 4]), ("p3", [5, 6])):
         project.create_batch(name, ids)
         project.batch_action(name, "assign", assignee="ann")
-    with Project.open(project.folder, "ann") as ann:
+    with Project.open(project.location, "ann") as ann:
         for name in ("p1", "p2", "p3"):
             ann.batch_action(name, "start")
         ann.mark_item(3, "done")

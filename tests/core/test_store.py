@@ -8,13 +8,27 @@ import pytest
 from annotator.errors import ProjectError, StoreError
 from annotator.model import Annotation, Box, Item, LabelSchema
 from annotator.project import Project
-from annotator.store import CURRENT_VERSION, DB_FILE, create_project, open_project
+from annotator.store import CURRENT_VERSION, DB_FILE, create_project, is_team_url, open_project
 from annotator.store.migrations import MIGRATIONS
 from tests.conftest import make_images
 
 
 def _item(path: str) -> Item:
     return Item(None, path, "image", "png", "0" * 64, 10, width=4, height=3)
+
+
+@pytest.fixture
+def any_project(store_location: str, tmp_path: Path, schema: LabelSchema) -> Project:
+    """The ``project`` fixture on each backend: a folder, then a PostgreSQL URL.
+
+    Media sit in tmp_path/media, the media root (in team mode there is no
+    project folder to hold them).
+    """
+    media = make_images(tmp_path / "media", 3)
+    created = Project.create(store_location, schema, user="lead", media_roots=[tmp_path])
+    created.import_media(media)
+    yield created
+    created.close()
 
 
 def test_new_project_uses_wal_and_foreign_keys(tmp_path: Path, schema: LabelSchema) -> None:
@@ -38,25 +52,33 @@ def test_media_inside_the_project_is_stored_relative(project: Project, tmp_path:
     last = project.store.list_items(offset=3)[0]
     assert last.path == str(outside[0].resolve())
     assert project.resolve(last) == outside[0].resolve()
-    # moving the whole project folder keeps its inside media working
+    # moving the whole project folder (in team mode: mounting the media root
+    # elsewhere) keeps its inside media working
+    location = project.location
     project.close()
     moved = tmp_path / "moved"
     (tmp_path / "proj").rename(moved)
-    with Project.open(moved, "lead") as again:
+    team = is_team_url(location)
+    with Project.open(location if team else moved, "lead",
+                      media_root=moved if team else None) as again:
         first = again.store.list_items(limit=1)[0]
+        assert again.resolve(first) == moved / "media" / "img_0000.png"
         assert again.resolve(first).is_file()
 
 
-def test_duplicate_paths_refuse_the_whole_batch_of_items(project: Project) -> None:
+def test_duplicate_paths_refuse_the_whole_batch_of_items(any_project: Project) -> None:
+    project = any_project
     before = project.store.count_items()
     with pytest.raises(StoreError, match="already in the project"):
-        project.store.add_items([_item("new_a.png"), _item("media/img_0001.png")])
+        project.store.add_items([_item("new_a.png"),
+                                 _item(project.store.list_items(limit=2)[1].path)])
     with pytest.raises(StoreError, match="already in the project"):
         project.store.add_items([_item("x.png"), _item("x.png")])
     assert project.store.count_items() == before
 
 
-def test_list_items_pages_in_id_order(project: Project) -> None:
+def test_list_items_pages_in_id_order(any_project: Project) -> None:
+    project = any_project
     project.store.add_items([_item(f"extra/{i:03d}.png") for i in range(250)])
     first = project.store.list_items(limit=100)
     second = project.store.list_items(offset=100, limit=100)
@@ -92,24 +114,25 @@ def test_migration_from_v1_takes_a_backup(tmp_path: Path, schema: LabelSchema) -
     copy.close()
 
 
-def test_newer_store_is_refused_untouched(tmp_path: Path, schema: LabelSchema) -> None:
-    folder = tmp_path / "new"
-    create_project(folder, schema, lead="ada").close()
-    connection = sqlite3.connect(folder / DB_FILE)
-    connection.execute("UPDATE meta SET value = '999' WHERE key = 'store_version'")
-    connection.commit()
-    connection.close()
+def test_newer_store_is_refused_untouched(store_location: str, tmp_path: Path,
+                                         schema: LabelSchema) -> None:
+    with create_project(store_location, schema, lead="ada") as store:
+        store.set_meta("store_version", "999")
     with pytest.raises(ProjectError, match="newer Annotator"):
-        open_project(folder)
-    assert not list(folder.glob("*.bak"))
+        open_project(store_location)
+    assert not list(tmp_path.rglob("*.bak"))
 
 
-def test_create_refuses_an_existing_project(project: Project, schema: LabelSchema) -> None:
-    with pytest.raises(ProjectError, match="already a project"):
-        create_project(project.folder, schema, lead="x")
+def test_create_refuses_an_existing_project(store_location: str, schema: LabelSchema) -> None:
+    create_project(store_location, schema, lead="ada").close()
+    with pytest.raises(ProjectError, match=r"already a project|not empty"):
+        create_project(store_location, schema, lead="x")
+    with open_project(store_location) as store:
+        assert [u.name for u in store.list_users()] == ["ada"]
 
 
-def test_batch_cannot_take_an_item_twice(project: Project) -> None:
+def test_batch_cannot_take_an_item_twice(any_project: Project) -> None:
+    project = any_project
     project.create_batch("a", [1, 2])
     with pytest.raises(StoreError, match="already in batch 'a'"):
         project.create_batch("b", [2, 3])
