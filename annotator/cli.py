@@ -33,7 +33,7 @@ def _print_json(value: Any) -> None:
 def _open(args: argparse.Namespace) -> Any:
     from annotator.project import Project
 
-    return Project.open(args.project, args.user, getattr(args, "open_media_root", None))
+    return Project.open(args.project, args.user)
 
 
 # -- init / import / inspect ----------------------------------------------------
@@ -42,10 +42,12 @@ def _open(args: argparse.Namespace) -> Any:
 def cmd_init(args: argparse.Namespace) -> int:
     from annotator.project import Project
     from annotator.schema import load_schema
+    from annotator.store import is_team_url
 
     schema = load_schema(args.schema)
     with Project.create(args.project, schema, args.user, args.media_root) as project:
-        print(f"created project {project.location} (schema {schema.name!r}, "
+        where = project.store.location if is_team_url(args.project) else project.folder
+        print(f"created project {where} (schema {schema.name!r}, "
               f"{len(schema.classes)} classes, lead {project.user.name})")
     return 0
 
@@ -642,6 +644,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    if args.open_media_root:
+        # Seen by every opening of a team project in this process (the app's
+        # export threads too); a folder project ignores it.
+        os.environ["ANNOTATOR_MEDIA_ROOT"] = str(Path(args.open_media_root).resolve())
     try:
         return handler(args)
     except AnnotatorError as exc:

@@ -89,7 +89,8 @@ class Project:
         #: Where relative media paths start: the project folder, or in team
         #: mode (a database URL, no folder) the media root.
         self.folder = folder
-        #: The folder or URL the project was opened from (without a password).
+        #: The folder or URL the project was opened from, to open it again
+        #: (a URL as given: print ``store.location``, which has no password).
         self.location = location if location is not None else str(folder)
         #: Whether media under :attr:`folder` is stored relative to it.
         self.relative_media = relative_media
@@ -130,7 +131,7 @@ class Project:
         except BaseException:
             store.close()
             raise
-        where = store.location if is_team_url(location) else str(folder)
+        where = str(location) if is_team_url(location) else str(folder)
         return cls(store, folder, member, location=where, relative_media=relative)
 
     @staticmethod
@@ -175,7 +176,7 @@ class Project:
         except BaseException:
             store.close()
             raise
-        where = store.location if is_team_url(location) else str(folder)
+        where = str(location) if is_team_url(location) else str(folder)
         return cls(store, folder, user_obj, location=where, relative_media=relative)
 
     def close(self) -> None:

@@ -64,6 +64,12 @@ class Backend(ABC):
     def errors(self) -> tuple[type[Exception], ...]:
         """The engine's exception classes that :meth:`translate` understands."""
 
+    def lock_schema(self, connection: Any) -> None:  # noqa: B027 - most engines need nothing
+        """In a write transaction: keep every other writer out until it ends.
+
+        SQLite's write transactions exclude each other already.
+        """
+
     def backup(self, connection: Any, suffix: str) -> str | None:
         """Copy the database before a migration; returns where, if anywhere."""
         return None

@@ -135,6 +135,11 @@ class PostgresBackend(Backend):
     def begin_read(self, connection: Any) -> None:
         connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
+    def lock_schema(self, connection: Any) -> None:
+        # Before the transaction's first query, so its snapshot comes after
+        # the lock: a migration that waited sees the version it waited for.
+        connection.execute("LOCK TABLE meta IN ACCESS EXCLUSIVE MODE")
+
     def sql(self, statement: str) -> str:
         return _translate_sql(statement)
 

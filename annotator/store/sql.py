@@ -238,8 +238,13 @@ class SqlStore:
                 self._connection, f"v{found}-{now().replace(':', '')}"
             )
             with self.transaction():
-                self._migrate(found, CURRENT_VERSION)
-            self.migrated_from = found
+                # Of two clients upgrading at once, the second waits here and
+                # then finds nothing left to do.
+                self.backend.lock_schema(self._connection)
+                found = self.version()
+                if found < CURRENT_VERSION:
+                    self._migrate(found, CURRENT_VERSION)
+                    self.migrated_from = found
 
     def _migrate(self, current: int, target: int) -> None:
         for version in range(current + 1, target + 1):

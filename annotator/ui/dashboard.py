@@ -89,7 +89,7 @@ class _ExportThread(QThread):
     failed = Signal(str)
     progressed = Signal(int, int)
 
-    def __init__(self, folder: Path, user: str, format_id: str, out: Path,
+    def __init__(self, folder: str, user: str, format_id: str, out: Path,
                  accepted_only: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder, self.user, self.format_id = folder, user, format_id
@@ -491,7 +491,7 @@ class Dashboard(QDialog):
             self.export_result.setText(self.tr("Choose an output folder first"))
             return
         format_id = str(self.format_combo.currentData())
-        thread = _ExportThread(self.project.folder, self.project.user.name, format_id,
+        thread = _ExportThread(self.project.location, self.project.user.name, format_id,
                                Path(out), self.accepted_only.isChecked(), self)
         thread.succeeded.connect(self._exported)
         thread.failed.connect(self._export_failed)

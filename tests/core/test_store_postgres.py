@@ -8,6 +8,7 @@ concurrent writers, killed clients, lost connections, TLS by default.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from annotator.model import (
     ReviewComment,
 )
 from annotator.project import Project
-from annotator.store import CURRENT_VERSION, create_project, open_project
+from annotator.store import CURRENT_VERSION, create_project, migrate_project, open_project
 from annotator.store.postgres import PostgresBackend, display_url
 from tests.conftest import REPO, make_images
 from tests.core.conftest import PgServer
@@ -248,3 +249,55 @@ def test_a_killed_client_loses_nothing_committed(url: str, schema: LabelSchema) 
         store._run("SET lock_timeout = '5s'")
         store.set_meta("created_at", "after")
         assert store.get_meta("created_at") == "after"
+
+
+def test_two_clients_migrating_at_once_upgrade_once(url: str, schema: LabelSchema) -> None:
+    create_project(url, schema, lead="lead", version=1).close()
+    results: list[int | None] = []
+    failures: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            with migrate_project(url) as store:
+                results.append(store.migrated_from)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures, failures
+    assert sorted(results, key=str) == [1, None, None]
+    with open_project(url) as store:
+        assert store.version() == CURRENT_VERSION
+
+
+def test_each_client_mounts_the_media_where_it_likes(url: str, tmp_path: Path) -> None:
+    """The real CLI, as a script on another machine would run it."""
+    first = tmp_path / "mount_a"
+    make_images(first / "media", 2)
+    env = {k: v for k, v in os.environ.items() if k != "ANNOTATOR_MEDIA_ROOT"}
+    env["ANNOTATOR_USER"] = "lead"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "annotator", *args], env=env, cwd=REPO,
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    for args in (("init", url, "--schema", str(SCHEMA_FILE), "--media-root", str(first)),
+                 ("import", url, str(first / "media"))):
+        done = cli(*args)
+        assert done.returncode == 0, done.stderr
+    second = tmp_path / "mount_b"
+    first.rename(second)
+    done = cli("--media-root", str(second), "export", url, "--format", "coco",
+               "--out", str(tmp_path / "out"), "--with-media")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*.png")) == \
+        ["img_0000.png", "img_0001.png"]
+    # without it, the stored root is gone: one clear line, nothing written
+    done = cli("export", url, "--format", "coco", "--out", str(tmp_path / "out2"),
+               "--with-media")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "out2").exists()
