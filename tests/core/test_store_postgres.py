@@ -301,3 +301,42 @@ def test_each_client_mounts_the_media_where_it_likes(url: str, tmp_path: Path) -
                "--with-media")
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert not (tmp_path / "out2").exists()
+
+
+def test_the_server_schema_matches_the_folder_schema(url: str, tmp_path: Path,
+                                                     schema: LabelSchema) -> None:
+    """Same tables, columns, primary keys, unique and foreign keys, indexes on both."""
+    with create_project(tmp_path / "p", schema, lead="lead") as folder:
+        lite: dict[str, tuple[list[str], set[str]]] = {}
+        for (table,) in folder._all("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            columns = [r[1] for r in folder._all(f"PRAGMA table_info({table})")]
+            indexes = {r[1] for r in folder._all(f"PRAGMA index_list({table})")
+                       if r[3] == "c"}
+            lite[table] = (columns, indexes)
+        lite_fks = {(t, r[2]) for t in lite
+                    for r in folder._all(f"PRAGMA foreign_key_list({t})")}
+    with create_project(url, schema, lead="lead") as server:
+        pg: dict[str, tuple[list[str], set[str]]] = {}
+        for (table,) in server._all("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = current_schema()"):
+            columns = [r[0] for r in server._all(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", (table,))]
+            indexes = {r[0] for r in server._all(
+                "SELECT indexname FROM pg_indexes WHERE tablename = ? AND indexname NOT LIKE "
+                "'%%\\_pkey' AND indexname NOT LIKE '%%\\_key'", (table,))}
+            pg[table] = (columns, indexes)
+        pg_fks = {(r[0], r[1]) for r in server._all(
+            "SELECT tc.table_name, ccu.table_name FROM information_schema.table_constraints tc "
+            "JOIN information_schema.constraint_column_usage ccu "
+            "ON ccu.constraint_name = tc.constraint_name "
+            "WHERE tc.constraint_type = 'FOREIGN KEY'")}
+        # the engine's own rules come back as the store's one-line errors
+        with pytest.raises(StoreError, match="integrity rules"):
+            server._run("INSERT INTO users (name, role, created_at) VALUES ('lead', 'lead', 't')")
+        with pytest.raises(StoreError, match="integrity rules"):
+            server._run("INSERT INTO batch_items (batch_id, item_id) VALUES (99, 99)")
+    assert pg == lite
+    named = set().union(*(indexes for _, indexes in pg.values()))
+    assert {"annotations_item", "edit_log_user", "item_status_batch"} <= named
+    assert pg_fks == lite_fks
