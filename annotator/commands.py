@@ -18,10 +18,12 @@ import dataclasses
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from annotator.errors import ConflictError, SchemaError
 from annotator.model import Annotation, Geometry, LabelSchema
+
+_T = TypeVar("_T")
 
 __all__ = [
     "AddAnnotations",
@@ -346,6 +348,7 @@ class StackStore(EditStore, Protocol):
     def replace_edit(self, seq: int, label: str, payload: str) -> None: ...
     def last_edit(self, user: str, state: str) -> Any: ...
     def set_edit_state(self, seq: int, state: str) -> None: ...
+    def retry(self, work: Callable[[], _T]) -> _T: ...
 
 
 class CommandStack:
@@ -396,7 +399,14 @@ class CommandStack:
                 )
 
     def push(self, command: Command) -> Command:
-        """Apply ``command`` and record it; returns it (with ids assigned)."""
+        """Apply ``command`` and record it; returns it (with ids assigned).
+
+        A server that aborts the transaction for overlapping another user's
+        gets it run again (checks included), as SQLite would have waited.
+        """
+        return self.store.retry(lambda: self._push(command))
+
+    def _push(self, command: Command) -> Command:
         with self.store.transaction():
             self._guard(command)
             self._check_schema(command)
@@ -423,6 +433,9 @@ class CommandStack:
 
     def undo(self) -> Command | None:
         """Revert the user's latest edit; None when there is nothing to undo."""
+        return self.store.retry(self._undo)
+
+    def _undo(self) -> Command | None:
         with self.store.transaction():
             record = self.store.last_edit(self.user, "done")
             if record is None:
@@ -437,6 +450,9 @@ class CommandStack:
 
     def redo(self) -> Command | None:
         """Re-apply the most recently undone edit; None when there is nothing to redo."""
+        return self.store.retry(self._redo)
+
+    def _redo(self) -> Command | None:
         with self.store.transaction():
             record = self.store.last_edit(self.user, "undone")
             if record is None:

@@ -51,17 +51,7 @@ def retrying(method: Callable[Concatenate[SqlStore, _P], _R]
     code that opened it, since only that code can run it again.
     """
     def wrapper(self: SqlStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        attempt = 0
-        while True:
-            outermost = self._depth == 0
-            try:
-                return method(self, *args, **kwargs)
-            except Retryable:
-                attempt += 1
-                if not outermost or attempt > self.backend.retries:
-                    raise
-                # jitter, so the writers that collided do not collide again
-                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311
+        return self.retry(lambda: method(self, *args, **kwargs))
     functools.update_wrapper(wrapper, method)
     return wrapper
 
@@ -193,6 +183,24 @@ class SqlStore:
         finally:
             self._depth = 0
             self._rollback()
+
+    def retry(self, work: Callable[[], _R]) -> _R:
+        """Run ``work`` (one whole transaction), again if the engine aborts it as overlapping.
+
+        Only when no transaction is open: inside one, the failure goes up to
+        the code that opened it, since only that code can run it again.
+        """
+        attempt = 0
+        while True:
+            outermost = self._depth == 0
+            try:
+                return work()
+            except Retryable:
+                attempt += 1
+                if not outermost or attempt > self.backend.retries:
+                    raise
+                # jitter, so the writers that collided do not collide again
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311
 
     def _rollback(self) -> None:
         try:

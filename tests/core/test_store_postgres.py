@@ -340,3 +340,31 @@ def test_the_server_schema_matches_the_folder_schema(url: str, tmp_path: Path,
     named = set().union(*(indexes for _, indexes in pg.values()))
     assert {"annotations_item", "edit_log_user", "item_status_batch"} <= named
     assert pg_fks == lite_fks
+
+
+def test_parallel_edits_through_the_command_stack_all_land(
+        url: str, schema: LabelSchema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients adding shapes to one item at once: each edit commits once, with its log entry."""
+    monkeypatch.setenv("ANNOTATOR_MEDIA_ROOT", str(tmp_path))
+    with Project.create(url, schema, user="lead") as lead:
+        lead.import_media(make_images(tmp_path / "media", 1))
+    failures: list[BaseException] = []
+
+    def edit(worker: int) -> None:
+        try:
+            with Project.open(url, "lead") as mine:
+                for n in range(10):
+                    mine.stack.push(AddAnnotations([_box(1, x=worker * 100 + n)]))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=edit, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    with open_project(url) as store:
+        xs = sorted(a.geometry.vertices[0, 0] for a in store.annotations_for_item(1))
+        assert xs == sorted(float(w * 100 + n) for w in range(4) for n in range(10))
+        assert store.count_edits("lead") == 40
