@@ -7,6 +7,7 @@ into one store transaction.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from annotator.commands import Command, CommandStack
 from annotator.errors import AnnotatorError, MediaError, ProjectError, StoreError
@@ -77,6 +78,19 @@ def _regular_file(path: Path) -> bool:
         return stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _retrying(method: Callable[Concatenate[Project, _P], _R]
+              ) -> Callable[Concatenate[Project, _P], _R]:
+    """A method that is one transaction: run again if a server aborts it as overlapping."""
+    def wrapper(self: Project, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return self.store.retry(lambda: method(self, *args, **kwargs))
+    functools.update_wrapper(wrapper, method)
+    return wrapper
 
 
 class Project:
@@ -306,6 +320,7 @@ class Project:
     def unbatched_item_ids(self) -> list[int]:
         return self.store.unbatched_item_ids()
 
+    @_retrying
     def batch_action(
         self,
         key: int | str,
@@ -350,6 +365,7 @@ class Project:
             return int(batch.id or 0)
         return int(self.store.get_batch(batch).id or 0)
 
+    @_retrying
     def create_batches(
         self,
         name: str,
@@ -409,6 +425,7 @@ class Project:
 
     # -- item status, comments, changes, time ------------------------------------
 
+    @_retrying
     def mark_item(self, item_id: int, status: str | None) -> None:
         """Mark an item of the user's batch ``done``, ``verified_empty``, or clear it (None)."""
         if status is not None and status not in ITEM_STATUSES:
@@ -433,6 +450,7 @@ class Project:
         later = [i for i in pending if after is None or i > after]
         return later[0] if later else pending[0]
 
+    @_retrying
     def add_comment(
         self,
         batch: int | str | Batch,
@@ -458,6 +476,7 @@ class Project:
                 None, int(found.id or 0), item, text.strip(), self.user.name,
                 annotation_id=annotation_id, position=spot, created_at=now()))
 
+    @_retrying
     def resolve_comment(self, comment_id: int) -> ReviewComment:
         """The assignee marks a comment dealt with; who and when are kept for good."""
         with self.store.transaction():
@@ -508,6 +527,7 @@ class Project:
                 note(item_id, "deleted", annotation_id)
         return dict(sorted(changes.items()))
 
+    @_retrying
     def record_activity(self, item_id: int, at: float | None = None) -> float:
         """The user did something on ``item_id`` (an edit, a navigation) at ``at``.
 

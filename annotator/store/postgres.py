@@ -35,10 +35,12 @@ Isolation: what the SQLite store relied on
     ``SERIALIZABLE``: the server aborts whichever of two overlapping
     transactions would break that illusion, with a serialization failure
     (SQLSTATE 40001; a deadlock, 40P01, likewise).  Where SQLite would
-    have *waited* for the lock, the store re-runs the whole method
-    (:func:`annotator.store.sql.retrying`); inside a wider transaction
-    (an edit and its undo-log entry) the failure reaches the caller as a
-    :class:`~annotator.errors.ConflictError`, and nothing of it was saved.
+    have *waited* for the lock, the whole unit of work runs again
+    (:meth:`SqlStore.retry`): each store write method, each command-stack
+    push/undo/redo, each one-transaction workflow step of the project.
+    Code that opens a wider transaction of its own (an annotation import)
+    gets the failure as a :class:`~annotator.errors.ConflictError` saying
+    nothing was saved and to try again.
     Read snapshots (exports, statistics) are ``REPEATABLE READ READ ONLY``:
     one consistent state, never blocking a writer, never aborted.
 

@@ -368,3 +368,34 @@ def test_parallel_edits_through_the_command_stack_all_land(
         xs = sorted(a.geometry.vertices[0, 0] for a in store.annotations_for_item(1))
         assert xs == sorted(float(w * 100 + n) for w in range(4) for n in range(10))
         assert store.count_edits("lead") == 40
+
+
+def test_parallel_workflow_steps_are_retried_not_refused(
+        url: str, schema: LabelSchema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Project methods that are one transaction (marks, time) re-run like the store's."""
+    monkeypatch.setenv("ANNOTATOR_MEDIA_ROOT", str(tmp_path))
+    with Project.create(url, schema, user="lead") as lead:
+        lead.import_media(make_images(tmp_path / "media", 24, size=(8, 8)))
+        lead.create_batch("b", list(range(1, 25)))
+        lead.batch_action("b", "assign", assignee="lead")
+        lead.batch_action("b", "start")
+    failures: list[BaseException] = []
+
+    def mark(worker: int) -> None:
+        try:
+            with Project.open(url, "lead") as mine:
+                for item in range(1 + worker, 25, 4):
+                    mine.mark_item(item, "done")
+                    mine.record_activity(item, at=float(item))
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=mark, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    with open_project(url) as store:
+        assert set(store.item_statuses(1).values()) == {"done"}
+        assert store.done_counts() == {1: 24}
