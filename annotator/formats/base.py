@@ -352,6 +352,20 @@ def read_xml(path: Path) -> Element:
     return root
 
 
+def single_file(path: Path, name: str, suffix: str) -> Path:
+    """The file a reader reads: ``path`` itself, or in a folder the file ``name``, else
+    its one ``*suffix`` file (none or several is a one-line error)."""
+    if not path.is_dir():
+        return path
+    if (path / name).is_file():
+        return path / name
+    found = sorted(path.glob(f"*{suffix}"))
+    if len(found) != 1:
+        raise FormatError(f"{path}: no {name} here" if not found else
+                          f"{path}: {len(found)} {suffix} files here; name one")
+    return found[0]
+
+
 def safe_name(name: Any, where: str) -> str:
     """A file name as written in an annotation file, made a safe relative POSIX path."""
     if not isinstance(name, str) or not name.strip():

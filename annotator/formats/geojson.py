@@ -93,6 +93,7 @@ from annotator.formats.base import (
     read_json,
     safe_name,
     shape_or_error,
+    single_file,
     typed_attribute,
 )
 from annotator.geometry.heights import check as check_heights
@@ -361,21 +362,11 @@ def _shape_of(geometry: Any, project: Callable[[np.ndarray, str], np.ndarray], w
                       "LineString or Polygon)")
 
 
-def _source(path: Path) -> Path:
-    if not path.is_dir():
-        return path
-    if (path / FILE).is_file():
-        return path / FILE
-    found = sorted(path.glob("*.geojson"))
-    if len(found) != 1:
-        raise FormatError(f"{path}: no {FILE} here" if not found else
-                          f"{path}: {len(found)} .geojson files here; name one")
-    return found[0]
 
 
 def read(path: Path, context: ImportContext) -> ImportResult:
     """Read a GeoJSON FeatureCollection (a file, or a folder holding ``map.geojson``)."""
-    source = _source(path)
+    source = single_file(path, FILE, ".geojson")
     where = str(source)
     data = read_json(source)
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":

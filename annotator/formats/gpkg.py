@@ -77,6 +77,7 @@ from annotator.formats.base import (
     ProjectView,
     Report,
     check_input_size,
+    single_file,
 )
 from annotator.geometry.heights import is_ellipsoidal
 from annotator.geometry.mapnet import LEFT, RIGHT, boundary_ref, is_lanelet
@@ -381,21 +382,11 @@ def _is_gpkg(path: Path) -> bool:
             and head[68:72] in _APPLICATION_IDS)
 
 
-def _source(path: Path) -> Path:
-    if not path.is_dir():
-        return path
-    if (path / FILE).is_file():
-        return path / FILE
-    found = sorted(path.glob("*.gpkg"))
-    if len(found) != 1:
-        raise FormatError(f"{path}: no {FILE} here" if not found else
-                          f"{path}: {len(found)} .gpkg files here; name one")
-    return found[0]
 
 
 def read(path: Path, context: ImportContext) -> ImportResult:
     """Read a GeoPackage (a file, or a folder holding ``map.gpkg``) into map features."""
-    source = _source(path)
+    source = single_file(path, FILE, ".gpkg")
     check_input_size(source)
     if not _is_gpkg(source):
         raise FormatError(f"{source}: not a GeoPackage (no SQLite header with the GPKG "

@@ -119,6 +119,7 @@ from annotator.formats.base import (
     head_of,
     read_xml,
     shape_or_error,
+    single_file,
     typed_attribute,
 )
 from annotator.geometry.heights import check as check_heights
@@ -1031,21 +1032,11 @@ def _placer(context: ImportContext, crs: str, where: str) -> Callable[[F64, str 
     return place
 
 
-def _source(path: Path) -> Path:
-    if not path.is_dir():
-        return path
-    if (path / FILE).is_file():
-        return path / FILE
-    found = sorted(path.glob("*.osm"))
-    if len(found) != 1:
-        raise FormatError(f"{path}: no {FILE} here" if not found else
-                          f"{path}: {len(found)} .osm files here; name one")
-    return found[0]
 
 
 def read(path: Path, context: ImportContext) -> ImportResult:
     """Read a Lanelet2 OSM map (a file, or a folder holding ``lanelet2_map.osm``)."""
-    source = _source(path)
+    source = single_file(path, FILE, ".osm")
     where = str(source)
     crs = _project_crs(context.schema, "import")
     osm = _parse(read_xml(source), where)

@@ -14,23 +14,16 @@ from annotator.commands import AddAnnotations
 from annotator.geometry.mapnet import network
 from annotator.model import Annotation
 from annotator.project import Project
-from annotator.schema import load_schema
-from tests.cli.conftest import SCHEMA, TILE, assert_refused, make_image, run_cli, snapshot
+from tests.cli.conftest import assert_refused, cloud_template, run_cli, snapshot
 from tests.formats.test_lanelet2 import HOSTILE, load, road_network, routing
+
+__all__ = ["cloud_template"]
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project with one image (item 1) and the LAZ tile (item 2)."""
-    base = tmp_path_factory.mktemp("lanelet2")
-    media = base / "media"
-    make_image(media / "a.jpg")
-    shutil.copy(TILE, media / TILE.name)
-    folder = base / "proj"
-    with Project.create(folder, load_schema(SCHEMA), "lead") as project:
-        project.import_media([media / "a.jpg"])
-        project.import_media([media / TILE.name])
-    return folder
+def template(cloud_template: Path) -> Path:
+    """A project with one image (item 1) and the LAZ tile (item 2): the CLI tests' own."""
+    return cloud_template
 
 
 @pytest.fixture
