@@ -379,6 +379,32 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_team(args: argparse.Namespace) -> int:
+    """``annotator team add-user|set-role|remove-user``: database roles of a team project."""
+    from annotator.store import team
+    from annotator.workflow import require_lead
+
+    password = None
+    if getattr(args, "password_stdin", False):
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise AnnotatorError("--password-stdin: no password on standard input")
+    with _open(args) as project:
+        require_lead(project.user, "manage the team")
+        if args.team_command == "add-user":
+            user = team.add_user(project.store, args.name, Role(args.role), password)
+            print(f"{user.name} is a {user.role.value}"
+                  + (" (login role has a password)" if password is not None else ""))
+        elif args.team_command == "set-role":
+            user = team.set_user_role(project.store, args.name, Role(args.role))
+            print(f"{user.name} is a {user.role.value}")
+        else:
+            dropped = team.remove_user(project.store, args.name)
+            print(f"{args.name} removed from the project"
+                  + ("; login role dropped" if dropped else ""))
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace) -> int:
     with _open(args) as project:
         users = project.store.list_users()
@@ -615,11 +641,29 @@ def _parser() -> argparse.ArgumentParser:
     sub = add("list", cmd_user_list, "list members", user_actions)
     sub.add_argument("project")
     sub.add_argument("--json", action="store_true")
+
+    team = add("team", lambda a: 2, "team mode: people as database login roles (lead)")
+    team_actions = team.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    sub = add("add-user", cmd_team, "create a login role in a role's group and its member row; "
+              "no password unless --password-stdin", team_actions)
+    sub.add_argument("project", help="postgresql:// URL")
+    sub.add_argument("name")
+    sub.add_argument("--role", required=True, choices=[r.value for r in Role])
+    sub.add_argument("--password-stdin", action="store_true",
+                     help="read the new role's password from the first line of standard input")
+    sub = add("set-role", cmd_team, "move a member to another role's group", team_actions)
+    sub.add_argument("project", help="postgresql:// URL")
+    sub.add_argument("name")
+    sub.add_argument("--role", required=True, choices=[r.value for r in Role])
+    sub = add("remove-user", cmd_team, "take a member out of the project's groups; drop "
+              "their login role when no project of the server needs it", team_actions)
+    sub.add_argument("project", help="postgresql:// URL")
+    sub.add_argument("name")
     return parser
 
 
 _COMMANDS = {"init", "migrate", "import", "inspect", "stats", "demo", "gui", "screenshot",
-             "batch", "user", "validate", "export"}
+             "batch", "user", "team", "validate", "export"}
 
 
 def _default_to_gui(argv: list[str]) -> list[str]:

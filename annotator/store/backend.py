@@ -34,6 +34,8 @@ class Backend(ABC):
 
     #: Substitutions for the ``{name}`` markers in migration DDL.
     types: ClassVar[dict[str, str]]
+    #: Which engine's ``(dialect, sql)`` migration statements run here.
+    dialect: ClassVar[str] = "sqlite"
     #: Human name of the database, used in error messages.
     location: str
     #: A query counting the tables called ``?`` (catalogues differ by engine).

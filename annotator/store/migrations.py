@@ -1,15 +1,21 @@
 """Versioned schema of the project store.
 
 Each migration is a list of portable statements; ``{pk}``, ``{real}`` and
-``{bigint}`` are filled in by the backend.  A migration never changes once
+``{bigint}`` are filled in by the backend.  A statement given as a pair
+``(dialect, sql)`` runs only on that backend (``"postgresql"``).  A migration never changes once
 released: a new need is a new migration appended at the end.
 """
 
 from __future__ import annotations
 
-__all__ = ["CURRENT_VERSION", "MIGRATIONS"]
+from annotator.store.pg_security import SECURITY_DDL
 
-_V1 = [
+__all__ = ["CURRENT_VERSION", "MIGRATIONS", "Statement"]
+
+#: Portable SQL, or ``(dialect, sql)`` for one backend only.
+Statement = str | tuple[str, str]
+
+_V1: list[Statement] = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE users (
         name TEXT PRIMARY KEY,
@@ -92,7 +98,7 @@ _V1 = [
 
 # v2: per-shape hide and lock, which annotators set on crowded items; kept in
 # the store so they survive a restart like every other stroke of work.
-_V2 = [
+_V2: list[Statement] = [
     "ALTER TABLE annotations ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE annotations ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
 ]
@@ -102,7 +108,7 @@ _V2 = [
 # (annotation id -> revision) so a reviewer sees what changed; active time
 # as running totals per user and item plus each user's last activity, so
 # time survives a killed app without an event log growing per keystroke.
-_V3 = [
+_V3: list[Statement] = [
     """CREATE TABLE item_status (
         item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
         batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
@@ -142,5 +148,10 @@ _V3 = [
         at {real} NOT NULL)""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+# v4: team mode security enforced by the server (group roles, row-level
+# security, insert-only history): see annotator.store.pg_security.  A folder
+# project has one user at a time and no roles; it only records the version.
+_V4: list[Statement] = [("postgresql", statement) for statement in SECURITY_DDL]
+
+MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4]
 CURRENT_VERSION = len(MIGRATIONS)

@@ -257,6 +257,10 @@ class SqlStore:
     def _migrate(self, current: int, target: int) -> None:
         for version in range(current + 1, target + 1):
             for statement in MIGRATIONS[version - 1]:
+                if isinstance(statement, tuple):
+                    dialect, statement = statement
+                    if dialect != self.backend.dialect:
+                        continue
                 self._run(statement.format(**self.backend.types))
         if current == 0:
             self._run("INSERT INTO meta (key, value) VALUES ('store_version', ?)", (str(target),))
