@@ -129,6 +129,8 @@ class Project:
              media_root: str | os.PathLike[str] | None = None) -> Project:
         """Open a project as ``user``.
 
+        In team mode, without ``user`` or ``$ANNOTATOR_USER``, the user is
+        the database login role of the URL (the server enforces its rights).
         A name the project has not seen works as an annotator and is
         registered when something needs it (an assignment); merely opening,
         or a refused command, writes nothing.  ``location`` is a folder or,
@@ -138,8 +140,12 @@ class Project:
         they are stored absolute): each client mounts the media where it may.
         """
         store = open_project(location)
-        name = current_user_name(user)
         try:
+            name = current_user_name(user)
+            if is_team_url(location) and not (user or os.environ.get("ANNOTATOR_USER", "").strip()):
+                # In team mode a person is their database login role: the
+                # server's row policies know them by it, whatever the PC's login.
+                name = str(store._one("SELECT current_user")[0])
             member = store.get_user(name) or User(name, Role.ANNOTATOR)
             folder, relative = cls._media_base(store, location, media_root)
         except BaseException:

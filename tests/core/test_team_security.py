@@ -188,6 +188,13 @@ def test_a_reviewer_edits_only_a_batch_submitted_to_them(team: Team) -> None:
         assert admin.execute("SELECT state FROM batches WHERE name = 'b1'").fetchone() == (
             "rejected",)
         assert _labels(admin) == [(1, "car"), (3, "car")]
+    with team.sql("alice") as sql:  # rejected: hers to see, not to change until restarted
+        assert sql.execute("UPDATE annotations SET label = 'truck'").rowcount == 0
+    with Project.open(team.url("alice"), "alice") as alice:
+        alice.batch_action("b1", "start")
+        alice.stack.push(AddAnnotations([_box(2)]))
+    with team.sql("rita") as sql:  # back in progress: out of the reviewer's reach
+        assert _labels(sql) == []
 
 
 def test_a_lead_login_role_reads_and_changes_everything(team: Team) -> None:
@@ -210,8 +217,11 @@ def test_a_lead_login_role_reads_and_changes_everything(team: Team) -> None:
 # -- the normal app path ---------------------------------------------------------------------
 
 
-def test_the_app_works_as_an_annotator_within_her_rights(team: Team) -> None:
-    with Project.open(team.url("alice"), "alice") as alice:
+def test_the_app_works_as_an_annotator_within_her_rights(
+        team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANNOTATOR_USER", raising=False)
+    with Project.open(team.url("alice")) as alice:  # who she is: her login role
+        assert alice.user.name == "alice"
         assert [b.name for b in alice.store.list_batches()] == ["b1"]
         alice.stack.push(AddAnnotations([_box(2, 20)]))
         alice.stack.undo()
