@@ -72,7 +72,6 @@ import os
 import pwd
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -87,31 +86,15 @@ from machine import machine_state  # benchmarks/machine.py
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from tests.pg_server import free_port, pg_bindir  # noqa: E402  (the tests' server finder)
+
 SCHEMA = ROOT / "sample_data" / "schema.yaml"
 LEAD = "lead"
 TARGET = 3.0
 
 
 # -- the throwaway server ----------------------------------------------------------------
-
-
-def pg_bindir() -> Path | None:
-    """The folder holding initdb and pg_ctl: PATH first, else Debian's newest version."""
-    candidates = []
-    found = shutil.which("initdb")
-    if found:
-        candidates.append(Path(os.path.realpath(found)).parent)
-    candidates += sorted((p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
-                         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-                         reverse=True)
-    return next((c for c in candidates
-                 if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:

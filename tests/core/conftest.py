@@ -14,7 +14,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,26 +25,7 @@ import pytest
 from annotator.model import LabelSchema
 from annotator.project import Project
 from tests.conftest import make_images
-
-
-def _pg_bin() -> Path | None:
-    """The folder holding initdb and pg_ctl: PATH first, else Debian's newest version."""
-    candidates = []
-    found = shutil.which("initdb")
-    if found:
-        # a symlink into /usr/lib/postgresql/N/bin, not Debian's pg_wrapper
-        candidates.append(Path(os.path.realpath(found)).parent)
-    candidates += sorted((p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
-                         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-                         reverse=True)
-    return next((c for c in candidates
-                 if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.pg_server import free_port, pg_bindir
 
 
 @dataclass
@@ -78,7 +58,7 @@ class PgServer:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    bindir = _pg_bin()
+    bindir = pg_bindir()
     if bindir is None or not (bindir / "initdb").exists():
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine; "
                     "install Debian's 'postgresql' package to run the team-mode tests")
@@ -95,7 +75,7 @@ def pg_server() -> Iterator[PgServer]:
     subprocess.run([*runas, str(bindir / "initdb"), "-D", str(folder / "data"), "-A", "trust",
                     "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"],
                    check=True, capture_output=True, timeout=120)
-    server = PgServer(bindir, folder, _free_port(), runas)
+    server = PgServer(bindir, folder, free_port(), runas)
     # fsync stays on: the killed-client test is about what a commit guarantees.
     options = (f"-k {folder} -p {server.port} -c listen_addresses=127.0.0.1 "
                "-c max_connections=60 -c shared_buffers=32MB")

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -56,6 +57,24 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 # -- init, migrate, open ----------------------------------------------------------
 
+
+
+def at_once(work: Callable[[int], object], workers: int, timeout: float) -> None:
+    """Run ``work(0) .. work(workers - 1)`` in threads at once; any exception fails the test."""
+    failures: list[BaseException] = []
+
+    def guarded(worker: int) -> None:
+        try:
+            work(worker)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(w,)) for w in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not failures, failures
 
 def test_cli_init_import_stats_on_a_url(url: str, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,22 +216,13 @@ def test_parallel_writers_are_retried_not_refused(url: str, schema: LabelSchema)
         batch = store.create_batch("b", [], HistoryEntry("t", "lead", "create", None,
                                                          BatchState.OPEN))
     numbers: list[int] = []
-    failures: list[BaseException] = []
 
     def submit() -> None:
-        try:
-            with open_project(url) as mine:
-                for _ in range(8):
-                    numbers.append(mine.record_submission(int(batch.id or 0), "lead", "t"))
-        except BaseException as exc:  # reported below
-            failures.append(exc)
+        with open_project(url) as mine:
+            for _ in range(8):
+                numbers.append(mine.record_submission(int(batch.id or 0), "lead", "t"))
 
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not failures, failures
+    at_once(lambda _: submit(), 4, timeout=60)
     assert sorted(numbers) == list(range(1, 33))
 
 
@@ -254,21 +264,12 @@ def test_a_killed_client_loses_nothing_committed(url: str, schema: LabelSchema) 
 def test_two_clients_migrating_at_once_upgrade_once(url: str, schema: LabelSchema) -> None:
     create_project(url, schema, lead="lead", version=1).close()
     results: list[int | None] = []
-    failures: list[BaseException] = []
 
     def upgrade() -> None:
-        try:
-            with migrate_project(url) as store:
-                results.append(store.migrated_from)
-        except BaseException as exc:  # reported below
-            failures.append(exc)
+        with migrate_project(url) as store:
+            results.append(store.migrated_from)
 
-    threads = [threading.Thread(target=upgrade) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not failures, failures
+    at_once(lambda _: upgrade(), 3, timeout=60)
     assert sorted(results, key=str) == [1, None, None]
     with open_project(url) as store:
         assert store.version() == CURRENT_VERSION
@@ -348,22 +349,13 @@ def test_parallel_edits_through_the_command_stack_all_land(
     monkeypatch.setenv("ANNOTATOR_MEDIA_ROOT", str(tmp_path))
     with Project.create(url, schema, user="lead") as lead:
         lead.import_media(make_images(tmp_path / "media", 1))
-    failures: list[BaseException] = []
 
     def edit(worker: int) -> None:
-        try:
-            with Project.open(url, "lead") as mine:
-                for n in range(10):
-                    mine.stack.push(AddAnnotations([_box(1, x=worker * 100 + n)]))
-        except BaseException as exc:  # reported below
-            failures.append(exc)
+        with Project.open(url, "lead") as mine:
+            for n in range(10):
+                mine.stack.push(AddAnnotations([_box(1, x=worker * 100 + n)]))
 
-    threads = [threading.Thread(target=edit, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not failures, failures
+    at_once(edit, 4, timeout=120)
     with open_project(url) as store:
         xs = sorted(a.geometry.vertices[0, 0] for a in store.annotations_for_item(1))
         assert xs == sorted(float(w * 100 + n) for w in range(4) for n in range(10))
@@ -379,23 +371,14 @@ def test_parallel_workflow_steps_are_retried_not_refused(
         lead.create_batch("b", list(range(1, 25)))
         lead.batch_action("b", "assign", assignee="lead")
         lead.batch_action("b", "start")
-    failures: list[BaseException] = []
 
     def mark(worker: int) -> None:
-        try:
-            with Project.open(url, "lead") as mine:
-                for item in range(1 + worker, 25, 4):
-                    mine.mark_item(item, "done")
-                    mine.record_activity(item, at=float(item))
-        except BaseException as exc:  # reported below
-            failures.append(exc)
+        with Project.open(url, "lead") as mine:
+            for item in range(1 + worker, 25, 4):
+                mine.mark_item(item, "done")
+                mine.record_activity(item, at=float(item))
 
-    threads = [threading.Thread(target=mark, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not failures, failures
+    at_once(mark, 4, timeout=120)
     with open_project(url) as store:
         assert set(store.item_statuses(1).values()) == {"done"}
         assert store.done_counts() == {1: 24}
