@@ -122,8 +122,8 @@ class MapEditing(QObject):
             if batch is not None:
                 for page in store.iter_items(batch_id=int(batch.id or 0), kind="pointcloud"):
                     near.extend(other for other in page if other.id != item.id)
-        low = cloud.origin[:2] + cloud.xyz[:, :2].min(axis=0) - SEAM_REACH
-        high = cloud.origin[:2] + cloud.xyz[:, :2].max(axis=0) + SEAM_REACH
+        corner_low, corner_high = cloud.bounds()
+        low, high = corner_low[:2] - SEAM_REACH, corner_high[:2] + SEAM_REACH
         found: list[Annotation] = []
         for other in near:
             for annotation in editor.adapter.annotations(int(other.id or 0)):
