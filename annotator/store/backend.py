@@ -88,6 +88,7 @@ class SqliteBackend(Backend):
         "pk": "INTEGER PRIMARY KEY",
         "real": "REAL",
         "bigint": "INTEGER",
+        "blob": "BLOB",
     }
     table_exists_sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
 

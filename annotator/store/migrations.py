@@ -1,14 +1,14 @@
 """Versioned schema of the project store.
 
-Each migration is a list of portable statements; ``{pk}``, ``{real}`` and
-``{bigint}`` are filled in by the backend.  A statement given as a pair
+Each migration is a list of portable statements; ``{pk}``, ``{real}``,
+``{bigint}`` and ``{blob}`` are filled in by the backend.  A statement given as a pair
 ``(dialect, sql)`` runs only on that backend (``"postgresql"``).  A migration never changes once
 released: a new need is a new migration appended at the end.
 """
 
 from __future__ import annotations
 
-from annotator.store.pg_security import SECURITY_DDL
+from annotator.store.pg_security import MEDIA_SECURITY_DDL, SECURITY_DDL
 
 __all__ = ["CURRENT_VERSION", "MIGRATIONS", "Statement"]
 
@@ -153,5 +153,32 @@ _V3: list[Statement] = [
 # project has one user at a time and no roles; it only records the version.
 _V4: list[Statement] = [("postgresql", statement) for statement in SECURITY_DDL]
 
-MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4]
+# v5: team mode's media and offline replay.  Media files stored once in the
+# database, addressed by their sha256 (items already carry it) and cut into
+# chunks, so a client fetches a 40 MB point cloud without one 40 MB value in
+# memory on either side; ``client_ops`` records each replayed offline edit's
+# id, in the transaction that applies it, so a replay cut off half-way and
+# sent again applies nothing twice.  Folder projects keep their media as
+# files and get the (empty) tables for one schema on both engines.
+_V5: list[Statement] = [
+    """CREATE TABLE media_blobs (
+        sha256 TEXT PRIMARY KEY,
+        size_bytes {bigint} NOT NULL,
+        chunk_bytes INTEGER NOT NULL,
+        chunks INTEGER NOT NULL,
+        added_at TEXT NOT NULL)""",
+    """CREATE TABLE media_chunks (
+        sha256 TEXT NOT NULL REFERENCES media_blobs (sha256) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        data {blob} NOT NULL,
+        PRIMARY KEY (sha256, n))""",
+    "CREATE INDEX items_sha256 ON items (sha256)",
+    """CREATE TABLE client_ops (
+        op_id TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        at TEXT NOT NULL)""",
+    *[("postgresql", statement) for statement in MEDIA_SECURITY_DDL],
+]
+
+MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5]
 CURRENT_VERSION = len(MIGRATIONS)

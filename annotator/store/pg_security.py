@@ -49,7 +49,7 @@ give people their own roles with ``annotator team add-user``.
 
 from __future__ import annotations
 
-__all__ = ["GROUPS", "SECURITY_DDL", "group_role"]
+__all__ = ["GROUPS", "MEDIA_SECURITY_DDL", "SECURITY_DDL", "group_role"]
 
 #: The project roles, in the order of their privileges.
 GROUPS = ("annotator", "reviewer", "lead")
@@ -245,4 +245,41 @@ SECURITY_DDL: list[str] = [
     *_TRIGGERS,
     *_POLICIES,
     _GRANTS,
+]
+
+
+# Migration 5: media in the database and replayed offline edits.  A person
+# reads a file's chunks only if they may see an item with that content (the
+# same rule as the item's own row); only a lead uploads.  Chunks hold JPEG,
+# PNG and LAZ, which do not compress: EXTERNAL storage skips the attempt.
+MEDIA_SECURITY_DDL: list[str] = [
+    """CREATE FUNCTION annotator_sees_media(who NAME, content TEXT) RETURNS BOOLEAN
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS
+        $$ SELECT annotator_role(who) = 'lead' OR EXISTS (
+               SELECT 1 FROM items i WHERE i.sha256 = content
+                   AND annotator_sees_item(who, i.id))
+        $$""",
+    "ALTER TABLE media_chunks ALTER COLUMN data SET STORAGE EXTERNAL",
+    *[f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"
+      for table in ("media_blobs", "media_chunks", "client_ops")],
+    *[f"CREATE POLICY lead_all ON {table} USING ({_LEAD}) WITH CHECK ({_LEAD})"
+      for table in ("media_blobs", "media_chunks", "client_ops")],
+    *[f"CREATE POLICY member_read ON {table} FOR SELECT "
+      f"USING (annotator_sees_media({_ME}, sha256))"
+      for table in ("media_blobs", "media_chunks")],
+    f"CREATE POLICY own_rows ON client_ops USING (user_name = {_ME}) "
+    f"WITH CHECK (user_name = {_ME})",
+    """CREATE TRIGGER client_ops_insert_only BEFORE UPDATE OR DELETE ON client_ops
+        FOR EACH ROW EXECUTE FUNCTION annotator_refuse_change()""",
+    """DO $$
+DECLARE
+    db TEXT := current_database();
+    everyone TEXT := quote_ident(db || '_annotator') || ', ' || quote_ident(db || '_reviewer')
+                     || ', ' || quote_ident(db || '_lead');
+BEGIN
+    EXECUTE 'GRANT SELECT ON media_blobs, media_chunks TO ' || everyone;
+    EXECUTE 'GRANT INSERT ON media_blobs, media_chunks TO ' || quote_ident(db || '_lead');
+    EXECUTE 'GRANT SELECT, INSERT ON client_ops TO ' || everyone;
+    EXECUTE 'GRANT EXECUTE ON FUNCTION annotator_sees_media(NAME, TEXT) TO ' || everyone;
+END $$""",
 ]

@@ -326,7 +326,7 @@ def test_a_v2_project_migrates_to_v3_after_a_backup(tmp_path: Path, schema: Labe
     folder = tmp_path / "old"
     create_project(folder, schema, lead="lead", version=2).close()
     with open_project(folder) as store:
-        assert store.version() == CURRENT_VERSION == 4
+        assert store.version() == CURRENT_VERSION == 5
         assert store.migrated_from == 2 and store.backup_path
     copy = sqlite3.connect(str(next(folder.glob("*.bak"))))
     assert copy.execute("SELECT value FROM meta WHERE key='store_version'").fetchone()[0] == "2"

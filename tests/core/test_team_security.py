@@ -303,9 +303,10 @@ def test_migrate_brings_an_old_team_project_under_the_policies(
     url = pg_server.url(pg_server.new_database())
     create_project(url, schema, lead="lead", version=3).close()
     with migrate_project(url) as store:
-        assert store.version() == CURRENT_VERSION == 4
+        assert store.version() == CURRENT_VERSION == 5
         policies = store._one("SELECT COUNT(*) FROM pg_policies WHERE tablename = 'annotations'")
         assert int(policies[0]) == 5
         secured = store._all("SELECT relname FROM pg_class WHERE relrowsecurity "
                              "AND relnamespace = current_schema()::regnamespace ORDER BY 1")
         assert ("batch_history",) in secured and ("items",) in secured
+        assert ("media_chunks",) in secured and ("client_ops",) in secured
