@@ -61,13 +61,21 @@ def _noun(annotations: Sequence[Annotation]) -> str:
                                      f"{kinds.pop()}s" if len(kinds) == 1 else "shapes")
 
 
-def _current(store: EditStore, expected: Annotation, label: str) -> None:
-    """Refuse to write over a shape that is no longer what the command saw."""
-    current = store.annotation_content(int(expected.id or 0))
+def _current(store: EditStore, expected: Annotation, label: str,
+             mine: Annotation | None) -> None:
+    """Refuse to write over a shape that is no longer what the command saw.
+
+    The conflict carries ``mine`` (what would have been written, None for a
+    deletion) and the stored shape, so the app can show both.
+    """
+    annotation_id = int(expected.id or 0)
+    current = store.annotation_content(annotation_id)
     if current is None or current != expected.content_key():
         state = "deleted" if current is None else "changed"
         raise ConflictError(
-            f"annotation {expected.id} was {state} since; '{label}' was not applied"
+            f"annotation {expected.id} was {state} since; '{label}' was not applied",
+            annotation_id=annotation_id, mine=mine,
+            theirs=None if current is None else store.get_annotation(annotation_id),
         )
 
 
@@ -123,7 +131,7 @@ class AddAnnotations(Command):
 
     def revert(self, store: EditStore) -> None:
         for annotation in self.annotations:
-            _current(store, annotation, f"Undo {self.label}")
+            _current(store, annotation, f"Undo {self.label}", None)
             store.delete_annotation(int(annotation.id or 0))
 
     def written(self) -> Sequence[Annotation]:
@@ -153,14 +161,17 @@ class DeleteAnnotations(Command):
 
     def apply(self, store: EditStore) -> None:
         for annotation in self.annotations:
-            _current(store, annotation, self.label)
+            _current(store, annotation, self.label, None)
             store.delete_annotation(int(annotation.id or 0))
 
     def revert(self, store: EditStore) -> None:
         for annotation in self.annotations:
-            if store.get_annotation(int(annotation.id or 0)) is not None:
+            theirs = store.get_annotation(int(annotation.id or 0))
+            if theirs is not None:
                 raise ConflictError(f"annotation {annotation.id} exists again; "
-                                    f"'Undo {self.label}' was not applied")
+                                    f"'Undo {self.label}' was not applied",
+                                    annotation_id=int(annotation.id or 0),
+                                    mine=annotation, theirs=theirs)
             store.insert_annotation(annotation)
 
     def written(self) -> Sequence[Annotation]:
@@ -199,7 +210,7 @@ class ChangeAnnotations(Command):
     def _write(self, store: EditStore, old: Sequence[Annotation], new: Sequence[Annotation],
                label: str) -> None:
         for expected, replacement in zip(old, new, strict=True):
-            _current(store, expected, label)
+            _current(store, expected, label, replacement)
             store.update_annotation(replacement)
 
     def apply(self, store: EditStore) -> None:

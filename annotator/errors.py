@@ -15,6 +15,7 @@ __all__ = [
     "FormatError",
     "GeometryError",
     "MediaError",
+    "OfflineError",
     "PermissionDenied",
     "ProjectError",
     "SchemaError",
@@ -51,7 +52,30 @@ class StoreError(AnnotatorError):
 
 
 class ConflictError(StoreError):
-    """An edit was based on a state that has since changed."""
+    """An edit was based on a state that has since changed.
+
+    When one shape is at stake the error carries both versions, so the app
+    can show them side by side: ``mine`` is what this edit would have
+    written (None for a deletion), ``theirs`` what the store holds now
+    (None when someone deleted it).  Both are
+    :class:`~annotator.model.Annotation` objects; typed loosely here because
+    errors sit below the model.
+    """
+
+    def __init__(self, message: str, annotation_id: int | None = None,
+                 mine: object | None = None, theirs: object | None = None) -> None:
+        super().__init__(message)
+        self.annotation_id = annotation_id
+        self.mine = mine
+        self.theirs = theirs
+
+
+class OfflineError(StoreError):
+    """The database server cannot be reached (team mode): a network or server outage.
+
+    Work may go on locally (:mod:`annotator.offline`); the store reconnects
+    by itself at its next transaction once the server answers again.
+    """
 
 
 class WorkflowError(AnnotatorError):

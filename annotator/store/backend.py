@@ -49,6 +49,10 @@ class Backend(ABC):
     def begin(self, connection: Any) -> None:
         """Start a write transaction."""
 
+    def is_broken(self, connection: Any) -> bool:
+        """Whether ``connection`` was lost (a server went away) and must be replaced."""
+        return False
+
     def begin_read(self, connection: Any) -> None:
         """Start a read-only transaction that sees one consistent snapshot."""
         connection.execute("BEGIN")

@@ -64,7 +64,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from annotator.errors import AnnotatorError, ProjectError, StoreError
+from annotator.errors import AnnotatorError, OfflineError, ProjectError, StoreError
 from annotator.store.backend import Backend, Retryable
 
 __all__ = ["PostgresBackend", "display_url"]
@@ -128,10 +128,16 @@ class PostgresBackend(Backend):
         try:
             connection = _Connection.connect(self.conninfo, autocommit=True,
                                              prepare_threshold=self.prepare_threshold)
+        except psycopg.OperationalError as exc:
+            raise OfflineError(f"{self.location}: cannot connect to the database server "
+                               f"({_first_line(exc)})") from None
         except psycopg.Error as exc:
             raise StoreError(f"{self.location}: cannot connect to the database server "
                              f"({_first_line(exc)})") from None
         return connection
+
+    def is_broken(self, connection: Any) -> bool:
+        return bool(connection.closed or connection.broken)
 
     def begin(self, connection: Any) -> None:
         connection.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
@@ -170,8 +176,8 @@ class PostgresBackend(Backend):
         if isinstance(exc, pg_errors.DiskFull):
             return StoreError(f"{where}: the database server's disk is full; nothing was changed")
         if isinstance(exc, psycopg.OperationalError) or _closed(exc):
-            return StoreError(f"{where}: lost the connection to the database server; "
-                              "the last unfinished change was not saved")
+            return OfflineError(f"{where}: lost the connection to the database server; "
+                                "the last unfinished change was not saved")
         return StoreError(f"{where}: database error ({text})")
 
     def is_empty(self, connection: Any) -> bool:

@@ -115,9 +115,31 @@ class SqlStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _reconnect_if_lost(self) -> None:
+        """Outside a transaction: replace a connection the server dropped.
+
+        A client that lost its server (a restart, a network outage) works
+        again at its next transaction once the server answers; inside a
+        transaction the loss goes up, since that transaction is gone.
+        """
+        if self._depth or self._connection is None:
+            return
+        if self.backend.is_broken(self._connection):
+            try:
+                self._connection.close()
+            except self.backend.errors:
+                pass
+            self._connection = self.backend.connect()
+
+    @property
+    def connected(self) -> bool:
+        """False once the server dropped the connection (until the next reconnect)."""
+        return self._connection is not None and not self.backend.is_broken(self._connection)
+
     def _run(self, statement: str, params: Sequence[Any] = ()) -> Any:
         if self._connection is None:
             raise StoreError(f"{self.location}: the project is closed")
+        self._reconnect_if_lost()
         try:
             return self._connection.execute(self.backend.sql(statement), tuple(params))
         except self.backend.errors as exc:
@@ -145,6 +167,9 @@ class SqlStore:
             finally:
                 self._depth -= 1
             return
+        if self._connection is None:
+            raise StoreError(f"{self.location}: the project is closed")
+        self._reconnect_if_lost()
         try:
             self.backend.begin(self._connection)
         except self.backend.errors as exc:
@@ -173,6 +198,9 @@ class SqlStore:
         if self._depth:
             yield self
             return
+        if self._connection is None:
+            raise StoreError(f"{self.location}: the project is closed")
+        self._reconnect_if_lost()
         try:
             self.backend.begin_read(self._connection)
         except self.backend.errors as exc:
@@ -203,6 +231,8 @@ class SqlStore:
                 time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311
 
     def _rollback(self) -> None:
+        if self.backend.is_broken(self._connection):
+            return  # nothing to roll back on a connection the server dropped
         try:
             self._connection.execute("ROLLBACK")
         except self.backend.errors:
