@@ -61,6 +61,14 @@ class Backend(ABC):
         """Translate a portable statement (``?`` placeholders) for this engine."""
         return statement
 
+    def execute_binary(self, connection: Any, statement: str, params: tuple[Any, ...]) -> Any:
+        """Run a translated statement whose results come back in binary wire format.
+
+        SQLite has no wire; a server that sends text by default (PostgreSQL
+        writes BYTEA as hex, twice its bytes) overrides this.
+        """
+        return connection.execute(statement, params)
+
     @abstractmethod
     def translate(self, exc: Exception) -> AnnotatorError | None:
         """A one-line error for a database exception, or None if not ours to explain."""

@@ -156,9 +156,10 @@ _V4: list[Statement] = [("postgresql", statement) for statement in SECURITY_DDL]
 # v5: team mode's media and offline replay.  Media files stored once in the
 # database, addressed by their sha256 (items already carry it) and cut into
 # chunks, so a client fetches a 40 MB point cloud without one 40 MB value in
-# memory on either side; ``client_ops`` records each replayed offline edit's
-# id, in the transaction that applies it, so a replay cut off half-way and
-# sent again applies nothing twice.  Folder projects keep their media as
+# memory on either side; ``client_ops`` records each team-mode edit's id
+# (and the ids the server gave its new shapes), in the transaction that
+# applies it, so an edit whose acknowledgement was lost, or a replay cut off
+# half-way and sent again, applies nothing twice.  Folder projects keep their media as
 # files and get the (empty) tables for one schema on both engines.
 _V5: list[Statement] = [
     """CREATE TABLE media_blobs (
@@ -176,7 +177,8 @@ _V5: list[Statement] = [
     """CREATE TABLE client_ops (
         op_id TEXT PRIMARY KEY,
         user_name TEXT NOT NULL,
-        at TEXT NOT NULL)""",
+        at TEXT NOT NULL,
+        result TEXT NOT NULL DEFAULT '{{}}')""",
     *[("postgresql", statement) for statement in MEDIA_SECURITY_DDL],
 ]
 

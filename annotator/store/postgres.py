@@ -119,6 +119,15 @@ class PostgresBackend(Backend):
         if "sslmode" not in params and not _local_socket(params):
             params["sslmode"] = "require"
         params.setdefault("connect_timeout", str(connect_timeout_s))
+        # A home connection that silently dies (Wi-Fi gone, router reset)
+        # must fail a query within seconds, not the kernel's 15 minutes:
+        # keepalives probe an idle link, the user timeout bounds unacked sends.
+        if not _local_socket(params):
+            params.setdefault("keepalives", "1")
+            params.setdefault("keepalives_idle", "10")
+            params.setdefault("keepalives_interval", "5")
+            params.setdefault("keepalives_count", "3")
+            params.setdefault("tcp_user_timeout", "15000")
         params.setdefault("application_name", "annotator")
         self.url = url
         self.conninfo = make_conninfo(**params)
@@ -136,6 +145,11 @@ class PostgresBackend(Backend):
                              f"({_first_line(exc)})") from None
         return connection
 
+    def params_user(self) -> str | None:
+        """The login role the URL names, if it names one."""
+        user = conninfo_to_dict(self.conninfo).get("user")
+        return str(user) if user else None
+
     def is_broken(self, connection: Any) -> bool:
         return bool(connection.closed or connection.broken)
 
@@ -152,6 +166,10 @@ class PostgresBackend(Backend):
 
     def sql(self, statement: str) -> str:
         return _translate_sql(statement)
+
+    def execute_binary(self, connection: Any, statement: str, params: tuple[Any, ...]) -> Any:
+        # BYTEA in text format is hex: media chunks would cross the wire twice as large.
+        return connection.execute(statement, params, binary=True)
 
     @property
     def errors(self) -> tuple[type[Exception], ...]:

@@ -13,7 +13,7 @@ import functools
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -136,11 +136,14 @@ class SqlStore:
         """False once the server dropped the connection (until the next reconnect)."""
         return self._connection is not None and not self.backend.is_broken(self._connection)
 
-    def _run(self, statement: str, params: Sequence[Any] = ()) -> Any:
+    def _run(self, statement: str, params: Sequence[Any] = (), binary: bool = False) -> Any:
         if self._connection is None:
             raise StoreError(f"{self.location}: the project is closed")
         self._reconnect_if_lost()
         try:
+            if binary:
+                return self.backend.execute_binary(self._connection, self.backend.sql(statement),
+                                                   tuple(params))
             return self._connection.execute(self.backend.sql(statement), tuple(params))
         except self.backend.errors as exc:
             raise self.backend.translate(exc) or StoreError(str(exc)) from None
@@ -942,6 +945,18 @@ class SqlStore:
     def shapes_by_author(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._all(
             "SELECT author, COUNT(*) FROM annotations GROUP BY author")}
+
+    # -- team mode: edits sent once ------------------------------------------------------
+
+    def client_op(self, op_id: str) -> dict[str, Any] | None:
+        """The recorded result of the client edit ``op_id``, or None if it never landed."""
+        row = self._one("SELECT result FROM client_ops WHERE op_id = ?", (op_id,))
+        return None if row is None else dict(json.loads(row[0]))
+
+    def record_client_op(self, op_id: str, user: str, result: Mapping[str, Any]) -> None:
+        """Inside the edit's transaction: ``op_id`` landed, with ``result``."""
+        self._run("INSERT INTO client_ops (op_id, user_name, at, result) VALUES (?, ?, ?, ?)",
+                  (op_id, user, now(), _dumps(dict(result))))
 
     # -- the persistent undo log ---------------------------------------------------------
 
