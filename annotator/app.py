@@ -11,7 +11,9 @@ import os
 import sys
 from pathlib import Path
 
+from annotator.errors import OfflineError
 from annotator.project import Project
+from annotator.store import is_team_url
 
 __all__ = ["ensure_application", "open_window", "run_gui", "screenshot"]
 
@@ -39,10 +41,20 @@ def open_window(project: Project | str | os.PathLike[str], user: str | None = No
     from annotator.ui.main_window import MainWindow
 
     install_language(language or preferred_language())
-    opened = project if isinstance(project, Project) else Project.open(project, user)
+    opened = project if isinstance(project, Project) else _open(str(project), user)
     window = MainWindow(opened)
     window.languageRequested.connect(lambda lang: _switch_language(window, lang))
     return window
+
+
+def _open(location: str, user: str | None) -> Project:
+    """Open a project; a team project whose server is away opens from the offline copy."""
+    try:
+        return Project.open(location, user)
+    except OfflineError:
+        if not is_team_url(location):
+            raise
+        return Project.open_offline(location, user)
 
 
 def _switch_language(window: object, language: str) -> None:

@@ -397,6 +397,36 @@ JA = {
     'Press I to run the assist on this box': 'I を押すとこの矩形でアシストを実行します',
     '%d of %d proposal(s) kept: Enter accepts them, Esc rejects all':
         '提案 %d / %d 件を残しています: Enter で採用、Esc ですべて却下',
+    # team mode: offline work and conflicts
+    'Connection to the server': 'サーバーとの接続',
+    'Working offline is not possible on this computer: %s':
+        'このコンピューターではオフライン作業ができません: %s',
+    'offline — 1 edit waiting': 'オフライン — 送信待ちの編集 1 件',
+    'offline — %d edits waiting': 'オフライン — 送信待ちの編集 %d 件',
+    '%d edits waiting to be sent': '送信待ちの編集 %d 件',
+    ('The server cannot be reached: working offline. Your edits are kept on this '
+     'computer and sent when it answers again.'):
+        ('サーバーに接続できません。オフラインで作業を続けます。編集はこのコンピュー'
+         'ターに保存され、接続が戻ると送信されます。'),
+    'Back online: %d edits sent': 'オンラインに戻りました: 編集 %d 件を送信しました',
+    "Edits that met someone else's change": '他の人の変更と重なった編集',
+    ("Nothing was written over another person's work. Where both versions are "
+     "shown, keep theirs or use yours."):
+        ('他の人の作業は上書きされていません。両方の版が表示されている場合は、'
+         '相手の版を残すか自分の版を使うかを選んでください。'),
+    'Keep theirs': '相手の版を残す',
+    'Yours': '自分の版',
+    'On the server': 'サーバー上の版',
+    "Both outlines: yours dashed orange, the server's solid blue":
+        '両方の輪郭: 自分の版はオレンジの破線、サーバーの版は青の実線',
+    'Use mine': '自分の版を使う',
+    'Applied': '適用しました',
+    'deleted': '削除済み',
+    'Use my version': '自分の版を使う',
+    'new': '新規',
+    'The next image is still downloading; try again in a moment':
+        '次の画像はまだダウンロード中です。少し待ってからもう一度お試しください',
+    'Downloading %s…': '%s をダウンロード中…',
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from annotator.commands import Command
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, ConflictError
 from annotator.model import Annotation, Batch, Item
 from annotator.project import Project
 
@@ -28,6 +28,9 @@ class ProjectAdapter(QObject):
     batchesChanged = Signal()
     #: a one-line message for the user after a refused action
     refused = Signal(str)
+    #: an edit met someone else's change to the same shape (the ConflictError,
+    #: carrying both versions); ``refused`` is emitted too
+    conflicted = Signal(object)
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -45,26 +48,33 @@ class ProjectAdapter(QObject):
 
     # -- edits: each is one committed command, refused ones say why ---------------
 
+    # Through the project, not its stack: in team mode it journals an edit
+    # when the server is away, and sends each edit once.
     def push(self, command: Command) -> Command | None:
         try:
-            return self.project.stack.push(command)
+            return self.project.push(command)
         except AnnotatorError as exc:
-            self.refused.emit(str(exc))
+            self._refuse(exc)
             return None
 
     def undo(self) -> Command | None:
         try:
-            return self.project.stack.undo()
+            return self.project.undo()
         except AnnotatorError as exc:
-            self.refused.emit(str(exc))
+            self._refuse(exc)
             return None
 
     def redo(self) -> Command | None:
         try:
-            return self.project.stack.redo()
+            return self.project.redo()
         except AnnotatorError as exc:
-            self.refused.emit(str(exc))
+            self._refuse(exc)
             return None
+
+    def _refuse(self, exc: AnnotatorError) -> None:
+        self.refused.emit(str(exc))
+        if isinstance(exc, ConflictError) and (exc.mine is not None or exc.theirs is not None):
+            self.conflicted.emit(exc)
 
     def batch_action(self, batch_id: int, action: str, comment: str = "",
                      acknowledge_warnings: bool = False) -> Batch | None:

@@ -3,19 +3,24 @@
 <context>
     <name>AnnotationPanel</name>
     <message>
-        <location filename="../panels.py" line="119" />
+        <location filename="../panels.py" line="124" />
         <source>Shapes of this item</source>
         <translation>このアイテムの図形</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="135" />
+        <location filename="../panels.py" line="140" />
         <source>(hidden)</source>
         <translation>（非表示）</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="136" />
+        <location filename="../panels.py" line="141" />
         <source>(locked)</source>
         <translation>（ロック）</translation>
+    </message>
+    <message>
+        <location filename="../panels.py" line="143" />
+        <source>new</source>
+        <translation>新規</translation>
     </message>
 </context>
 <context>
@@ -134,63 +139,68 @@
         <translation>タイルを読み込み中です。表示されてからもう一度お試しください</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="310" />
+        <location filename="../assists.py" line="297" />
+        <source>The next image is still downloading; try again in a moment</source>
+        <translation>次の画像はまだダウンロード中です。少し待ってからもう一度お試しください</translation>
+    </message>
+    <message>
+        <location filename="../assists.py" line="316" />
         <source>%s is running… (Esc cancels)</source>
         <translation>%s を実行中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="322" />
-        <location filename="../assists.py" line="362" />
+        <location filename="../assists.py" line="328" />
+        <location filename="../assists.py" line="368" />
         <source>%s was cancelled</source>
         <translation>%s を取り消しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="340" />
+        <location filename="../assists.py" line="346" />
         <source>%s proposed nothing here</source>
         <translation>%s はここに何も提案しませんでした</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="348" />
+        <location filename="../assists.py" line="354" />
         <source>%d proposal(s) for the next item: Enter accepts, Esc rejects</source>
         <translation>次のアイテムへの提案 %d 件: Enter で採用、Esc で却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="350" />
+        <location filename="../assists.py" line="356" />
         <source>%d proposal(s): Enter accepts, Esc rejects</source>
         <translation>提案 %d 件: Enter で採用、Esc で却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="356" />
+        <location filename="../assists.py" line="362" />
         <source>Assist failed: %s</source>
         <translation>アシストが失敗しました: %s</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="378" />
+        <location filename="../assists.py" line="384" />
         <source>%d of %d proposal(s) kept: Enter accepts them, Esc rejects all</source>
         <translation>提案 %d / %d 件を残しています: Enter で採用、Esc ですべて却下</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="436" />
+        <location filename="../assists.py" line="442" />
         <source>Accepted %d proposal(s)</source>
         <translation>提案 %d 件を採用しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="441" />
+        <location filename="../assists.py" line="447" />
         <source>Proposals rejected</source>
         <translation>提案を却下しました</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="464" />
+        <location filename="../assists.py" line="470" />
         <source>Edge snapping on: polygon and polyline vertices move to strong edges near the click</source>
         <translation>エッジ吸着オン: ポリゴンとポリラインの頂点がクリック位置近くの強いエッジに移動します</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="466" />
+        <location filename="../assists.py" line="472" />
         <source>Edge snapping off</source>
         <translation>エッジ吸着オフ</translation>
     </message>
     <message>
-        <location filename="../assists.py" line="490" />
+        <location filename="../assists.py" line="496" />
         <source>Edge snapping: still reading the image</source>
         <translation>エッジ吸着: 画像を読み込み中です</translation>
     </message>
@@ -231,23 +241,23 @@
 <context>
     <name>AttributeEditor</name>
     <message>
-        <location filename="../panels.py" line="173" />
-        <location filename="../panels.py" line="199" />
+        <location filename="../panels.py" line="181" />
+        <location filename="../panels.py" line="207" />
         <source>Select one shape to edit its attributes</source>
         <translation>属性を編集する図形を1つ選択してください</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="211" />
+        <location filename="../panels.py" line="219" />
         <source>%s #%d</source>
         <translation>%s #%d</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="213" />
+        <location filename="../panels.py" line="221" />
         <source>This class has no attributes</source>
         <translation>このクラスに属性はありません</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="217" />
+        <location filename="../panels.py" line="225" />
         <source>Required</source>
         <translation>必須</translation>
     </message>
@@ -310,6 +320,49 @@
         <location filename="../cloud_workspace.py" line="154" />
         <source>Size</source>
         <translation>サイズ</translation>
+    </message>
+</context>
+<context>
+    <name>ConflictDialog</name>
+    <message>
+        <location filename="../conflicts.py" line="134" />
+        <source>Edits that met someone else's change</source>
+        <translation>他の人の変更と重なった編集</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="139" />
+        <source>Nothing was written over another person's work. Where both versions are shown, keep theirs or use yours.</source>
+        <translation>他の人の作業は上書きされていません。両方の版が表示されている場合は、相手の版を残すか自分の版を使うかを選んでください。</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="153" />
+        <source>Keep theirs</source>
+        <translation>相手の版を残す</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="168" />
+        <source>Yours</source>
+        <translation>自分の版</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="169" />
+        <source>On the server</source>
+        <translation>サーバー上の版</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="178" />
+        <source>Both outlines: yours dashed orange, the server's solid blue</source>
+        <translation>両方の輪郭: 自分の版はオレンジの破線、サーバーの版は青の実線</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="184" />
+        <source>Use mine</source>
+        <translation>自分の版を使う</translation>
+    </message>
+    <message>
+        <location filename="../conflicts.py" line="194" />
+        <source>Applied</source>
+        <translation>適用しました</translation>
     </message>
 </context>
 <context>
@@ -662,53 +715,53 @@
         <translation>縮小版のない大きな画像のため 1:1 で表示しています。F キーで全体表示</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="234" />
+        <location filename="../editor.py" line="239" />
         <source>Class %s does not allow %s; pick another class</source>
         <translation>クラス %s では %s を使えません。別のクラスを選んでください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="241" />
+        <location filename="../editor.py" line="246" />
         <source>Nothing drawn yet to repeat</source>
         <translation>繰り返す描画がまだありません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="343" />
+        <location filename="../editor.py" line="348" />
         <source>On a point-cloud tile, draw cuboids (U), map lines (L), areas (P) and points (T) in the bird's-eye view</source>
         <translation>点群タイルでは俯瞰ビューで直方体 (U)・地図の線 (L)・領域 (P)・点 (T) を描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="347" />
-        <location filename="../editor.py" line="493" />
+        <location filename="../editor.py" line="352" />
+        <location filename="../editor.py" line="498" />
         <source>Class %s does not allow %s shapes</source>
         <translation>クラス %s では %s の図形を使えません</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="373" />
+        <location filename="../editor.py" line="378" />
         <source>Cuboids are drawn in the bird's-eye view of a point-cloud tile</source>
         <translation>直方体は点群タイルの俯瞰ビューで描きます</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="376" />
+        <location filename="../editor.py" line="381" />
         <source>Drag round an object, or click two corners and a side</source>
         <translation>物体を囲むようにドラッグするか、2つの角と1辺をクリックしてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="384" />
+        <location filename="../editor.py" line="389" />
         <source>No points there: draw the cuboid round an object</source>
         <translation>そこには点がありません: 物体を囲むように直方体を描いてください</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="389" />
+        <location filename="../editor.py" line="394" />
         <source>No points above the ground there: the cuboid stands on the ground, %.1f m high</source>
         <translation>地面より上に点がありません: 直方体を地面の上に高さ %.1f m で置きました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="462" />
+        <location filename="../editor.py" line="467" />
         <source>Copied %d shape(s)</source>
         <translation>%d 個の図形をコピーしました</translation>
     </message>
     <message>
-        <location filename="../editor.py" line="531" />
+        <location filename="../editor.py" line="536" />
         <source>The previous item has no shapes to copy</source>
         <translation>前のアイテムにコピーする図形がありません</translation>
     </message>
@@ -765,13 +818,13 @@
 <context>
     <name>ItemListModel</name>
     <message>
-        <location filename="../panels.py" line="384" />
+        <location filename="../panels.py" line="392" />
         <source>done</source>
         <extracomment>How the item list shows an item's mark (the accessible description says it in words).</extracomment>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="384" />
+        <location filename="../panels.py" line="392" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
@@ -779,62 +832,62 @@
 <context>
     <name>ItemPanel</name>
     <message>
-        <location filename="../panels.py" line="480" />
+        <location filename="../panels.py" line="489" />
         <source>Batch filter</source>
         <translation>バッチで絞り込み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="482" />
+        <location filename="../panels.py" line="491" />
         <source>Batch state filter</source>
         <translation>バッチの状態で絞り込み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="483" />
+        <location filename="../panels.py" line="492" />
         <source>All states</source>
         <translation>すべての状態</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="485" />
+        <location filename="../panels.py" line="494" />
         <source>Open</source>
         <translation>未着手</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="485" />
+        <location filename="../panels.py" line="494" />
         <source>In progress</source>
         <translation>作業中</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="486" />
+        <location filename="../panels.py" line="495" />
         <source>Submitted</source>
         <translation>提出済み</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="486" />
+        <location filename="../panels.py" line="495" />
         <source>Accepted</source>
         <translation>承認</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="487" />
+        <location filename="../panels.py" line="496" />
         <source>Rejected</source>
         <translation>差し戻し</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="494" />
+        <location filename="../panels.py" line="503" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="516" />
+        <location filename="../panels.py" line="525" />
         <source>All items</source>
         <translation>すべてのアイテム</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="517" />
+        <location filename="../panels.py" line="526" />
         <source>My batch</source>
         <translation>自分のバッチ</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="517" />
+        <location filename="../panels.py" line="526" />
         <source>To review</source>
         <translation>レビュー待ち</translation>
     </message>
@@ -842,22 +895,22 @@
 <context>
     <name>LabelPanel</name>
     <message>
-        <location filename="../panels.py" line="64" />
+        <location filename="../panels.py" line="69" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="71" />
+        <location filename="../panels.py" line="76" />
         <source>Allows: %s</source>
         <translation>使える図形: %s</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="107" />
+        <location filename="../panels.py" line="112" />
         <source>Class %s locked</source>
         <translation>クラス %s をロックしました</translation>
     </message>
     <message>
-        <location filename="../panels.py" line="108" />
+        <location filename="../panels.py" line="113" />
         <source>Class %s unlocked</source>
         <translation>クラス %s のロックを解除しました</translation>
     </message>
@@ -865,585 +918,590 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="71" />
+        <location filename="../main_window.py" line="74" />
         <source>Select and edit</source>
         <translation>選択・編集</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="72" />
+        <location filename="../main_window.py" line="75" />
         <source>Box</source>
         <translation>矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="73" />
+        <location filename="../main_window.py" line="76" />
         <source>Rotated box</source>
         <translation>回転矩形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="74" />
+        <location filename="../main_window.py" line="77" />
         <source>Polygon</source>
         <translation>多角形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="75" />
+        <location filename="../main_window.py" line="78" />
         <source>Polyline</source>
         <translation>折れ線</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="76" />
+        <location filename="../main_window.py" line="79" />
         <source>Point</source>
         <translation>点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="77" />
+        <location filename="../main_window.py" line="80" />
         <source>Cuboid (point clouds)</source>
         <translation>直方体（点群）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="78" />
+        <location filename="../main_window.py" line="81" />
         <source>Lanelet (point clouds)</source>
         <translation>レーンレット (点群)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121" />
+        <location filename="../main_window.py" line="130" />
         <source>Annotator — %s (%s)</source>
         <translation>Annotator — %s（%s）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142" />
+        <location filename="../main_window.py" line="151" />
         <source>Classes</source>
         <translation>クラス</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="152" />
         <source>Shapes</source>
         <translation>図形</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="144" />
+        <location filename="../main_window.py" line="153" />
         <source>Attributes</source>
         <translation>属性</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145" />
+        <location filename="../main_window.py" line="154" />
         <source>Items</source>
         <translation>アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="147" />
+        <location filename="../main_window.py" line="156" />
         <source>Problems</source>
         <translation>問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="150" />
+        <location filename="../main_window.py" line="159" />
         <source>Review comments</source>
         <translation>レビューコメント</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="159" />
+        <location filename="../main_window.py" line="168" />
         <source>Zoom</source>
         <translation>ズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160" />
+        <location filename="../main_window.py" line="169" />
         <source>Cursor position</source>
         <translation>カーソル位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161" />
+        <location filename="../main_window.py" line="170" />
         <source>Item position</source>
         <translation>アイテムの位置</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="162" />
+        <location filename="../main_window.py" line="171" />
         <source>Batch state</source>
         <translation>バッチの状態</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182" />
+        <location filename="../main_window.py" line="191" />
         <source>&amp;File</source>
         <translation>ファイル(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="183" />
+        <location filename="../main_window.py" line="192" />
         <source>Quit</source>
         <translation>終了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185" />
+        <location filename="../main_window.py" line="194" />
         <source>&amp;Edit</source>
         <translation>編集(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="186" />
-        <location filename="../main_window.py" line="720" />
+        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="754" />
         <source>Undo</source>
         <translation>元に戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="188" />
-        <location filename="../main_window.py" line="721" />
+        <location filename="../main_window.py" line="197" />
+        <location filename="../main_window.py" line="755" />
         <source>Redo</source>
         <translation>やり直す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="191" />
+        <location filename="../main_window.py" line="200" />
         <source>Delete</source>
         <translation>削除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="192" />
+        <location filename="../main_window.py" line="201" />
         <source>Copy</source>
         <translation>コピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="193" />
+        <location filename="../main_window.py" line="202" />
         <source>Paste</source>
         <translation>貼り付け</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="194" />
+        <location filename="../main_window.py" line="203" />
         <source>Duplicate</source>
         <translation>複製</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="204" />
         <source>Copy shapes from previous item</source>
         <translation>前のアイテムから図形をコピー</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="197" />
+        <location filename="../main_window.py" line="206" />
         <source>Select all</source>
         <translation>すべて選択</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200" />
+        <location filename="../main_window.py" line="209" />
         <source>Hide or show selected</source>
         <translation>選択した図形の表示／非表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="202" />
+        <location filename="../main_window.py" line="211" />
         <source>Show all shapes</source>
         <translation>すべての図形を表示</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="204" />
+        <location filename="../main_window.py" line="213" />
         <source>Lock or unlock selected</source>
         <translation>選択した図形のロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="206" />
+        <location filename="../main_window.py" line="215" />
         <source>Lock or unlock current class</source>
         <translation>現在のクラスのロック／解除</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="208" />
+        <location filename="../main_window.py" line="217" />
         <source>Bring to front</source>
         <translation>最前面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="210" />
+        <location filename="../main_window.py" line="219" />
         <source>Send to back</source>
         <translation>最背面へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="212" />
+        <location filename="../main_window.py" line="221" />
         <source>Turn counter-clockwise 1°</source>
         <translation>反時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="223" />
         <source>Turn clockwise 1°</source>
         <translation>時計回りに 1° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="216" />
+        <location filename="../main_window.py" line="225" />
         <source>Turn counter-clockwise 10°</source>
         <translation>反時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="218" />
+        <location filename="../main_window.py" line="227" />
         <source>Turn clockwise 10°</source>
         <translation>時計回りに 10° 回転</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="222" />
+        <location filename="../main_window.py" line="231" />
         <source>Nudge</source>
         <translation>少し移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="224" />
+        <location filename="../main_window.py" line="233" />
         <source>Nudge 10 pixels</source>
         <translation>10ピクセル移動</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="239" />
         <source>Raise 1 cm</source>
         <translation>1 cm 上げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="231" />
+        <location filename="../main_window.py" line="240" />
         <source>Lower 1 cm</source>
         <translation>1 cm 下げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="232" />
+        <location filename="../main_window.py" line="241" />
         <source>Raise 10 cm</source>
         <translation>10 cm 上げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="233" />
+        <location filename="../main_window.py" line="242" />
         <source>Lower 10 cm</source>
         <translation>10 cm 下げる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="246" />
         <source>Keep heights when moving vertices</source>
         <translation>頂点を動かしても高さを保つ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241" />
+        <location filename="../main_window.py" line="250" />
         <source>Link sign to stop line / lanelet</source>
         <translation>標識を停止線・レーンレットに結び付ける</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="244" />
+        <location filename="../main_window.py" line="253" />
         <source>&amp;Tools</source>
         <translation>ツール(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247" />
+        <location filename="../main_window.py" line="256" />
         <source>Tools</source>
         <translation>ツール</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="258" />
+        <location filename="../main_window.py" line="267" />
         <source>Repeat last tool and class</source>
         <translation>直前のツールとクラスを繰り返す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260" />
+        <location filename="../main_window.py" line="269" />
         <source>Give selection the current class</source>
         <translation>選択した図形を現在のクラスに変更</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="275" />
         <source>&amp;View</source>
         <translation>表示(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="267" />
+        <location filename="../main_window.py" line="276" />
         <source>Fit to window</source>
         <translation>ウィンドウに合わせる</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="268" />
+        <location filename="../main_window.py" line="277" />
         <source>Actual size (1:1)</source>
         <translation>実寸（1:1）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270" />
+        <location filename="../main_window.py" line="279" />
         <source>Zoom in</source>
         <translation>拡大</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272" />
+        <location filename="../main_window.py" line="281" />
         <source>Zoom out</source>
         <translation>縮小</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="274" />
+        <location filename="../main_window.py" line="283" />
         <source>Zoom to selection</source>
         <translation>選択範囲にズーム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="286" />
         <source>Interface size</source>
         <translation>画面の文字サイズ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="281" />
+        <location filename="../main_window.py" line="290" />
         <source>Line width…</source>
         <translation>線の太さ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="291" />
         <source>Line width (pixels)</source>
         <translation>線の太さ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="284" />
+        <location filename="../main_window.py" line="293" />
         <source>Vertex size…</source>
         <translation>頂点の大きさ…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="285" />
+        <location filename="../main_window.py" line="294" />
         <source>Vertex size (pixels)</source>
         <translation>頂点の大きさ（ピクセル）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="287" />
+        <location filename="../main_window.py" line="296" />
         <source>Language</source>
         <translation>言語</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293" />
+        <location filename="../main_window.py" line="302" />
         <source>&amp;Item</source>
         <translation>アイテム(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="294" />
+        <location filename="../main_window.py" line="303" />
         <source>Next item</source>
         <translation>次のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="296" />
+        <location filename="../main_window.py" line="305" />
         <source>Previous item</source>
         <translation>前のアイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="298" />
+        <location filename="../main_window.py" line="307" />
         <source>Next item that needs work</source>
         <translation>次の未作業アイテム</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="301" />
+        <location filename="../main_window.py" line="310" />
         <source>Mark item done, go to the next not done</source>
         <translation>アイテムを完了にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304" />
+        <location filename="../main_window.py" line="313" />
         <source>Mark item verified empty, go to the next not done</source>
         <translation>アイテムを「対象なし確認済み」にして次の未完了へ</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="306" />
+        <location filename="../main_window.py" line="315" />
         <source>Clear the item's mark</source>
         <translation>アイテムの印を消す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="308" />
+        <location filename="../main_window.py" line="317" />
         <source>&amp;Batch</source>
         <translation>バッチ(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="310" />
+        <location filename="../main_window.py" line="319" />
         <source>Start this batch</source>
         <translation>このバッチの作業を開始</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="312" />
+        <location filename="../main_window.py" line="321" />
         <source>Submit this batch for review</source>
         <translation>このバッチをレビューに提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="314" />
+        <location filename="../main_window.py" line="323" />
         <source>Accept this batch</source>
         <translation>このバッチを承認</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317" />
+        <location filename="../main_window.py" line="326" />
         <source>Reject this batch (with a summary)…</source>
         <translation>このバッチを差し戻す（要約付き）…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="319" />
+        <location filename="../main_window.py" line="328" />
         <source>Reopen this batch…</source>
         <translation>このバッチを再開…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="323" />
+        <location filename="../main_window.py" line="332" />
         <source>Next problem</source>
         <translation>次の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="325" />
+        <location filename="../main_window.py" line="334" />
         <source>Previous problem</source>
         <translation>前の問題</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="328" />
+        <location filename="../main_window.py" line="337" />
         <source>Pin a review comment</source>
         <translation>レビューコメントをピン留め</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="330" />
+        <location filename="../main_window.py" line="339" />
         <source>History of this batch…</source>
         <translation>このバッチの履歴…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="332" />
+        <location filename="../main_window.py" line="341" />
         <source>Lead dashboard…</source>
         <translation>リーダー用ダッシュボード…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="336" />
+        <location filename="../main_window.py" line="345" />
         <source>Correct mode (reviewers: edit the batch under review)</source>
         <translation>修正モード（レビュアー: レビュー中のバッチを編集）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352" />
+        <location filename="../main_window.py" line="361" />
         <source>Reading the point cloud was cancelled</source>
         <translation>点群の読み込みを取り消しました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="378" />
+        <location filename="../main_window.py" line="387" />
         <source>Zoom %d %%</source>
         <translation>ズーム %d %%</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="439" />
+        <location filename="../main_window.py" line="420" />
+        <source>Downloading %s…</source>
+        <translation>%s をダウンロード中…</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="469" />
         <source>Every item of batch %s is marked: submit it with Ctrl+Return</source>
         <translation>バッチ %s のすべてのアイテムに印が付きました: Ctrl+Return で提出</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="451" />
+        <location filename="../main_window.py" line="481" />
         <source>Correct mode: your edits to this batch are recorded as yours</source>
         <translation>修正モード: このバッチへの編集はあなたの編集として記録されます</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452" />
+        <location filename="../main_window.py" line="482" />
         <source>Review is read-only again</source>
         <translation>レビューは再び読み取り専用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="457" />
+        <location filename="../main_window.py" line="487" />
         <source>The dashboard is a lead's</source>
         <translation>ダッシュボードはリーダー用です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="494" />
+        <location filename="../main_window.py" line="524" />
         <source>No more items in this list</source>
         <translation>この一覧にはこれ以上アイテムがありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="503" />
+        <location filename="../main_window.py" line="533" />
         <source>Every item in this list has shapes</source>
         <translation>この一覧のアイテムはすべて図形があります</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="528" />
+        <location filename="../main_window.py" line="562" />
         <source>Reading %s … (Esc cancels)</source>
         <translation>%s を読み込み中…（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="533" />
+        <location filename="../main_window.py" line="567" />
         <source>Reading %s: %d %% (Esc cancels)</source>
         <translation>%s を読み込み中: %d %%（Esc で取り消し）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="549" />
+        <location filename="../main_window.py" line="583" />
         <source>%s: %d points</source>
         <translation>%s: %d 点</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="595" />
+        <location filename="../main_window.py" line="629" />
         <source>No problems</source>
         <translation>問題はありません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="467" />
-        <location filename="../main_window.py" line="612" />
+        <location filename="../main_window.py" line="497" />
+        <location filename="../main_window.py" line="646" />
         <source>This item is in no batch</source>
         <translation>このアイテムはどのバッチにも入っていません</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="227" />
+        <location filename="../main_window.py" line="236" />
         <source>Map features</source>
         <translation>地図要素</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="617" />
+        <location filename="../main_window.py" line="651" />
         <source>Reject batch %s</source>
         <translation>バッチ %s を差し戻す</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="618" />
+        <location filename="../main_window.py" line="652" />
         <source>Reopen batch %s</source>
         <translation>バッチ %s を再開</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="620" />
+        <location filename="../main_window.py" line="654" />
         <source>What should the annotator know? (kept in the history)</source>
         <translation>アノテーターへの伝達事項（履歴に残ります）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="624" />
+        <location filename="../main_window.py" line="658" />
         <source>A rejection needs a summary for the annotator</source>
         <translation>差し戻しにはアノテーター向けの要約が必要です</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="628" />
+        <location filename="../main_window.py" line="662" />
         <source>Accept batch?</source>
         <translation>バッチを承認しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="629" />
+        <location filename="../main_window.py" line="663" />
         <source>Accept batch %s? Its work then counts as delivered.</source>
         <translation>バッチ %s を承認しますか？ 作業は納品済みとして扱われます。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="644" />
+        <location filename="../main_window.py" line="678" />
         <source>Batch %s has %d error(s); fix them before submitting (F8 goes to the next one)</source>
         <translation>バッチ %s にエラーが %d 件あります。提出の前に直してください（F8 で次のエラーへ）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="649" />
+        <location filename="../main_window.py" line="683" />
         <source>Submit with warnings?</source>
         <translation>警告があるまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="650" />
+        <location filename="../main_window.py" line="684" />
         <source>Batch %s: validation reports %d warning(s). Submit anyway?</source>
         <translation>バッチ %s: 警告が %d 件あります。このまま提出しますか？</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="659" />
+        <location filename="../main_window.py" line="693" />
         <source>Batch %s is now %s</source>
         <translation>バッチ %s は %s になりました</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="692" />
+        <location filename="../main_window.py" line="726" />
         <source>Read-only here: %s</source>
         <translation>ここは読み取り専用です: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="708" />
+        <location filename="../main_window.py" line="742" />
         <source>Item %d / %d</source>
         <translation>アイテム %d / %d</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="710" />
+        <location filename="../main_window.py" line="744" />
         <source>Batch %s: %s</source>
         <translation>バッチ %s: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="711" />
+        <location filename="../main_window.py" line="745" />
         <source>No batch</source>
         <translation>バッチなし</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="714" />
+        <location filename="../main_window.py" line="748" />
         <source>done</source>
         <translation>完了</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="714" />
+        <location filename="../main_window.py" line="748" />
         <source>verified empty</source>
         <translation>対象なし確認済み</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="720" />
+        <location filename="../main_window.py" line="754" />
         <source>Undo %s</source>
         <translation>元に戻す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="721" />
+        <location filename="../main_window.py" line="755" />
         <source>Redo %s</source>
         <translation>やり直す: %s</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="733" />
+        <location filename="../main_window.py" line="767" />
         <source>This image cannot be shown:
 %s
 
@@ -1747,6 +1805,45 @@ D キーで次のアイテムへ進めます。</translation>
         <location filename="../review.py" line="270" />
         <source>What should be fixed here?</source>
         <translation>ここで何を直すべきですか？</translation>
+    </message>
+</context>
+<context>
+    <name>TeamStatus</name>
+    <message>
+        <location filename="../team_status.py" line="51" />
+        <source>Connection to the server</source>
+        <extracomment>How often an offline client asks whether the server is back. emitted after the project went back online and replayed (the report)</extracomment>
+        <translation>サーバーとの接続</translation>
+    </message>
+    <message>
+        <location filename="../team_status.py" line="70" />
+        <source>Working offline is not possible on this computer: %s</source>
+        <translation>このコンピューターではオフライン作業ができません: %s</translation>
+    </message>
+    <message>
+        <location filename="../team_status.py" line="99" />
+        <source>offline — 1 edit waiting</source>
+        <translation>オフライン — 送信待ちの編集 1 件</translation>
+    </message>
+    <message>
+        <location filename="../team_status.py" line="100" />
+        <source>offline — %d edits waiting</source>
+        <translation>オフライン — 送信待ちの編集 %d 件</translation>
+    </message>
+    <message>
+        <location filename="../team_status.py" line="103" />
+        <source>%d edits waiting to be sent</source>
+        <translation>送信待ちの編集 %d 件</translation>
+    </message>
+    <message>
+        <location filename="../team_status.py" line="112" />
+        <source>The server cannot be reached: working offline. Your edits are kept on this computer and sent when it answers again.</source>
+        <translation>サーバーに接続できません。オフラインで作業を続けます。編集はこのコンピューターに保存され、接続が戻ると送信されます。</translation>
+    </message>
+    <message>
+        <location filename="../team_status.py" line="142" />
+        <source>Back online: %d edits sent</source>
+        <translation>オンラインに戻りました: 編集 %d 件を送信しました</translation>
     </message>
 </context>
 <context>
