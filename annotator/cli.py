@@ -234,15 +234,21 @@ def cmd_batch_create(args: argparse.Namespace) -> int:
         raise AnnotatorError("--sample must be at least 1")
     with _open(args) as project:
         ids = _parse_ids(args.items) if args.items else None
-        with project.store.transaction():
-            batches = project.create_batches(
-                args.name, size=args.size, by_folder=args.folder, sample=args.sample,
-                seed=args.seed, item_ids=ids, comment=args.comment)
-            for batch in batches:
-                if args.assign or args.reviewer:
-                    batch = project.batch_action(batch.id, "assign", assignee=args.assign,
-                                                 reviewer=args.reviewer)
-                print(f"created batch {batch.id} {batch.name!r} with {batch.items} item(s)")
+
+        def create() -> list[Batch]:
+            # One unit, run again whole when a server aborts it for overlapping
+            # another user's; it prints nothing until it has committed.
+            with project.store.transaction():
+                batches: list[Batch] = project.create_batches(
+                    args.name, size=args.size, by_folder=args.folder, sample=args.sample,
+                    seed=args.seed, item_ids=ids, comment=args.comment)
+                if not (args.assign or args.reviewer):
+                    return batches
+                return [project.batch_action(batch.id, "assign", assignee=args.assign,
+                                             reviewer=args.reviewer) for batch in batches]
+
+        for batch in project.store.retry(create):
+            print(f"created batch {batch.id} {batch.name!r} with {batch.items} item(s)")
     return 0
 
 

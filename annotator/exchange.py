@@ -231,19 +231,26 @@ def import_annotations(project: Project, format_id: str, path: str | os.PathLike
                             problems=list(result.problems))
     if not additions and not replace:
         return summary
-    with project.store.transaction():
-        if replace:
-            old = [a for found in project.store.annotations_for_items(sorted(covered)).values()
-                   for a in found]
-            summary.replaced = len(old)
-            if old:
-                project.stack.push(DeleteAnnotations(
-                    old, f"Replace {len(old)} annotation(s) before importing {spec.id}"))
-        if additions:
-            added = project.stack.push(AddAnnotations(
-                additions, f"Import {len(additions)} annotation(s) from {spec.id}"))
-            if links:
-                _link(project, added.written(), keys, links, spec.id)
+
+    def write() -> None:
+        # The whole unit runs again when a server aborts it for overlapping another
+        # user's edit: it reads what it replaces inside, and writes nothing outside.
+        with project.store.transaction():
+            summary.replaced = 0
+            if replace:
+                old = [a for found in project.store.annotations_for_items(
+                    sorted(covered)).values() for a in found]
+                summary.replaced = len(old)
+                if old:
+                    project.stack.push(DeleteAnnotations(
+                        old, f"Replace {len(old)} annotation(s) before importing {spec.id}"))
+            if additions:
+                added = project.stack.push(AddAnnotations(
+                    additions, f"Import {len(additions)} annotation(s) from {spec.id}"))
+                if links:
+                    _link(project, added.written(), keys, links, spec.id)
+
+    project.store.retry(write)
     return summary
 
 

@@ -37,10 +37,11 @@ Isolation: what the SQLite store relied on
     (SQLSTATE 40001; a deadlock, 40P01, likewise).  Where SQLite would
     have *waited* for the lock, the whole unit of work runs again
     (:meth:`SqlStore.retry`): each store write method, each command-stack
-    push/undo/redo, each one-transaction workflow step of the project.
-    Code that opens a wider transaction of its own (an annotation import)
-    gets the failure as a :class:`~annotator.errors.ConflictError` saying
-    nothing was saved and to try again.
+    push/undo/redo, each one-transaction workflow step of the project, and
+    the wider transactions built of those (an annotation import, the CLI's
+    ``batch create``).  Only when the retries run out does the person get
+    a :class:`~annotator.errors.ConflictError` saying nothing was saved
+    and to try again.
     Read snapshots (exports, statistics) are ``REPEATABLE READ READ ONLY``:
     one consistent state, never blocking a writer, never aborted.
 

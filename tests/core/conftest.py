@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,16 @@ class PgServer:
     port: int
     runas: list[str]
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def options(self) -> str:
+        # fsync stays on: the killed-client test is about what a commit guarantees.
+        return (f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 "
+                "-c max_connections=60 -c shared_buffers=32MB")
+
+    def start(self) -> None:
+        """Start (or restart after a stop) the server, with the same settings each time."""
+        self.pg_ctl("-o", self.options, "-l", str(self.folder / "log"), "-w", "start")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@/{database}?host={self.folder}&port={self.port}"
@@ -56,8 +67,9 @@ class PgServer:
                        check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+@contextmanager
+def running_pg_server() -> Iterator[PgServer]:
+    """A new throwaway server, stopped and deleted on leaving (skips without binaries)."""
     bindir = pg_bindir()
     if bindir is None or not (bindir / "initdb").exists():
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine; "
@@ -76,10 +88,7 @@ def pg_server() -> Iterator[PgServer]:
                     "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"],
                    check=True, capture_output=True, timeout=120)
     server = PgServer(bindir, folder, free_port(), runas)
-    # fsync stays on: the killed-client test is about what a commit guarantees.
-    options = (f"-k {folder} -p {server.port} -c listen_addresses=127.0.0.1 "
-               "-c max_connections=60 -c shared_buffers=32MB")
-    server.pg_ctl("-o", options, "-l", str(folder / "log"), "-w", "start")
+    server.start()
     try:
         yield server
     finally:
@@ -87,6 +96,12 @@ def pg_server() -> Iterator[PgServer]:
             server.pg_ctl("-m", "immediate", "stop")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with running_pg_server() as server:
+        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
