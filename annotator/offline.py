@@ -364,6 +364,27 @@ class WorkingCopy:
         local._schema = None
         return True
 
+    def follow(self, command: Command, undone: bool, server: SqlStore) -> None:
+        """After an online edit: make the same change here, without asking the server.
+
+        The command's own checks run against the copy; if the copy had
+        fallen behind (someone else changed those shapes), the items are
+        copied from the server instead.
+        """
+        local = self._store
+        if local is None or local.pending_count():
+            return
+        held = [i for i in sorted(command.item_ids())
+                if local._one("SELECT 1 FROM items WHERE id = ?", (i,))]
+        if not held:
+            return
+        copy = command_from_payload(json.dumps(command.to_payload()))  # left as the stack has it
+        try:
+            with local.transaction():
+                (copy.revert if undone else copy.apply)(_Mirror(local))
+        except AnnotatorError:
+            self.refresh_items(server, held)
+
     def refresh_items(self, server: SqlStore, item_ids: Sequence[int]) -> None:
         """Copy the annotations of ``item_ids`` (those in the copy) after an online edit."""
         if self._store is None or not item_ids or self._store.pending_count():
@@ -448,6 +469,30 @@ class WorkingCopy:
             server.record_client_op(op_id, stack.user,
                                     {"ids": {str(k): v for k, v in new_ids.items()}})
         return "sent", new_ids
+
+
+class _Mirror:
+    """The copy as a command sees it, writing shapes under the server's ids and nothing else."""
+
+    def __init__(self, store: JournalStore) -> None:
+        self.store = store
+
+    def get_annotation(self, annotation_id: int) -> Annotation | None:
+        return self.store.get_annotation(annotation_id)
+
+    def annotation_content(self, annotation_id: int) -> dict[str, Any] | None:
+        return self.store.annotation_content(annotation_id)
+
+    def insert_annotation(self, annotation: Annotation) -> Annotation:
+        if annotation.id is None:
+            raise StoreError("an online edit's new shape has no server id")
+        return SqlStore.insert_annotation(self.store, annotation)
+
+    def update_annotation(self, annotation: Annotation) -> Annotation:
+        return self.store.update_annotation(annotation)
+
+    def delete_annotation(self, annotation_id: int) -> None:
+        self.store.delete_annotation(annotation_id)
 
 
 def _select(server: SqlStore, table: str, where: str, batch_id: int

@@ -238,3 +238,31 @@ def test_a_killed_app_working_offline_loses_no_acknowledged_edit(setup, tmp_path
     assert report is not None and report.finished and report.sent == kept
     assert len(_lead.store.annotations_for_item(1)) == kept
     again.close()
+
+
+def test_the_copy_follows_online_edits_and_catches_up_when_it_fell_behind(setup) -> None:
+    url, lead, relay = setup
+    ann = _annotator(url)
+    a, b = ann.push(AddAnnotations([_box(1), _box(1, 30)])).annotations  # type: ignore
+    copy = ann.working_copy
+    assert copy is not None and len(copy.store.annotations_for_item(1)) == 2
+    # the lead relabels a on the server: ann's copy does not know
+    import dataclasses
+    stored = lead.store.get_annotation(int(a.id))
+    lead.push(ChangeAnnotations([stored], [dataclasses.replace(
+        stored, attributes={"occluded": True})], "Occluded"))
+    # ann, online, moves what the server shows her: the copy, behind on a, catches up
+    fresh = ann.store.get_annotation(int(a.id))
+    ann.push(translate([fresh], (2.0, 0.0)))
+    ann.undo()
+    ann.redo()
+    assert _contents(copy.store, [1]) == _contents(lead, [1])
+    assert copy.store.get_annotation(int(a.id)).attributes == {"occluded": True}
+    # and what it holds is what ann works on when the line drops
+    relay.cut()
+    ann.push(translate([b], (0.0, 4.0)))
+    assert ann.offline and _contents(ann, [1]) != _contents(lead, [1])
+    relay.restore()
+    assert ann.try_online() is not None
+    assert _contents(ann, [1]) == _contents(lead, [1])
+    ann.close()
