@@ -36,6 +36,8 @@ from annotator.model import (
     User,
 )
 from annotator.store import DB_FILE, SqlStore, create_project, is_team_url, now, open_project
+from annotator.store.media_cache import TeamMedia
+from annotator.store.media_db import blob_present, upload_file
 from annotator.workflow import (
     ITEM_STATUSES,
     check_comment,
@@ -114,6 +116,7 @@ class Project:
         #: Correct mode: a reviewer may change the shapes of the batch under review.
         self.correcting = False
         self.stack = CommandStack(store, user.name, guard=self._check_edit)
+        self._team_media = self._open_team_media() if is_team_url(self.location) else None
 
     def _check_edit(self, command: Command) -> None:
         # Re-read the user and batches inside the edit's transaction: a lead
@@ -200,6 +203,9 @@ class Project:
         return cls(store, folder, user_obj, location=where, relative_media=relative)
 
     def close(self) -> None:
+        if self._team_media is not None:
+            self._team_media.close()
+            self._team_media = None
         self.store.close()
 
     def __enter__(self) -> Project:
@@ -233,9 +239,52 @@ class Project:
         return str(path)
 
     def resolve(self, item: Item) -> Path:
-        """The file of an item on this machine."""
+        """The file of an item on this machine.
+
+        In team mode a file stored in the database comes from the local
+        media cache, fetched first when missing (this blocks: the app calls
+        it off its GUI thread unless :meth:`media_ready`); a file that was
+        never uploaded is looked for under the media root.
+        """
+        media = self.team_media
+        return self._media_root_path(item) if media is None else media.resolve(item)
+
+    def _media_root_path(self, item: Item) -> Path:
         path = Path(item.path)
         return path if path.is_absolute() else self.folder / path
+
+    def media_path(self, item: Item) -> Path:
+        """Where :meth:`resolve` puts the item's file; never blocks."""
+        media = self.team_media
+        return self._media_root_path(item) if media is None else media.path(item)
+
+    def media_ready(self, item: Item) -> bool:
+        """Whether :meth:`resolve` returns without waiting for the network."""
+        media = self.team_media
+        return True if media is None else media.ready(item)
+
+    def prefetch(self, items: Sequence[Item]) -> None:
+        """Fetch ``items``' files into the cache in the background (team mode; else nothing)."""
+        media = self.team_media
+        if media is not None:
+            media.prefetch(items)
+
+    @property
+    def team_media(self) -> TeamMedia | None:
+        """The media cache and prefetcher of a team project (None for a folder project)."""
+        return self._team_media
+
+    def _open_team_media(self) -> TeamMedia:
+        # Its own connections, opened when first needed: fetches run on
+        # worker threads while this thread uses self.store.
+        url = self.location
+
+        def open_store() -> SqlStore:
+            from annotator.store.postgres import PostgresBackend
+
+            return SqlStore(PostgresBackend(url))
+
+        return TeamMedia(open_store, self._media_root_path)
 
     def _collect(self, paths: Iterable[str | os.PathLike[str]], report: ImportReport
                  ) -> list[Path]:
@@ -295,10 +344,27 @@ class Project:
         existing = self.store.existing_paths(list(unique))
         todo = [(f, s) for s, f in unique.items() if s not in existing]
         report.skipped_existing = sorted(existing)
-        items = self._read_items(todo, progress)
+        team = is_team_url(self.location)
+        reading = progress if progress is None or not team else (
+            lambda done, total: progress(done, 2 * total))
+        items = self._read_items(todo, reading)
+        if team and items:
+            # Blobs first, each in its own transaction: no item ever names
+            # content the database does not have.
+            self._upload(todo, items, progress)
         if items:
             report.added = self.store.add_items(items)
         return report
+
+    def _upload(self, todo: Sequence[tuple[Path, str]], items: Sequence[Item],
+                progress: Progress | None) -> None:
+        done = blob_present(self.store, [item.sha256 for item in items])
+        for index, ((path, _stored), item) in enumerate(zip(todo, items, strict=True), start=1):
+            if item.sha256 not in done:
+                upload_file(self.store, path, item.sha256)
+                done.add(item.sha256)
+            if progress:
+                progress(len(items) + index, 2 * len(items))
 
     @staticmethod
     def _read_items(todo: Sequence[tuple[Path, str]], progress: Progress | None) -> list[Item]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,10 @@ from annotator.project import Project
 
 # Tests never wait five seconds for a lock held by another test's process.
 os.environ.setdefault("ANNOTATOR_LOCK_TIMEOUT_MS", "300")
+# Team-mode media fetched by tests lands in a throwaway cache, not ~/.cache.
+if "ANNOTATOR_CACHE_DIR" not in os.environ:
+    os.environ["ANNOTATOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="annotator-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ANNOTATOR_CACHE_DIR"], True)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

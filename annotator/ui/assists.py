@@ -289,7 +289,13 @@ class AssistController(QObject):
         source = next_source = None
         if item.kind == "image":
             source = self.window.loader.source(str(project.resolve(item)))
-            if prompt.kind == "selection" and next_item is not None and next_item.kind == "image":
+            if prompt.kind == "selection" and next_item is not None and \
+                    next_item.kind == "image":
+                if not project.media_ready(next_item):
+                    # team mode: the GUI never waits for a download; it is on its way
+                    project.prefetch([next_item])
+                    raise AssistError(self.tr("The next image is still downloading; try "
+                                              "again in a moment"))
                 next_source = self.window.loader.source(str(project.resolve(next_item)))
         request = AssistRequest(
             item=item, label=editor.current_class, schema=project.schema, prompt=prompt,
@@ -484,7 +490,7 @@ class AssistController(QObject):
         if (assist is None or not self.snap_action.isChecked() or item is None
                 or item.kind != "image"):
             return pos
-        image = self.images.peek(str(self.window.project.resolve(item)))
+        image = self.images.peek(str(self.window.project.media_path(item)))
         if image is None:
             self._prefetch_image()
             self.editor.status(self.tr("Edge snapping: still reading the image"))

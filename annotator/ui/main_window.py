@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import PurePosixPath
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -53,6 +54,7 @@ from annotator.ui.dashboard import Dashboard
 from annotator.ui.editor import Editor
 from annotator.ui.history import HistoryDialog
 from annotator.ui.map_editing import HEIGHT_STEP
+from annotator.ui.media_fetch import MediaFetcher
 from annotator.ui.panels import (
     AnnotationPanel,
     AttributeEditor,
@@ -94,6 +96,9 @@ class MainWindow(QMainWindow):
         self.loader = TileLoader(parent=self)
         self.canvas = CanvasView(self)
         self.cloud_loader = CloudLoader(self)
+        self.media = MediaFetcher(project, self)
+        self._downloading: int | None = None
+        self._fetched: int | None = None
         self.cloud_panel = CloudPanel()
         self.cloud_panel.hide()
         self.bev: BevLayer | None = None
@@ -138,6 +143,7 @@ class MainWindow(QMainWindow):
         self.shapes = AnnotationPanel(self.editor)
         self.attributes = AttributeEditor(self.editor)
         self.items = ItemPanel(self.project.store, self.project.resolve, self.project.user)
+        self.items.model.media_ready = self.project.media_ready
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self._dock(self.tr("Classes"), "dockClasses", self.labels, right)
         self._dock(self.tr("Shapes"), "dockShapes", self.shapes, right)
@@ -392,6 +398,8 @@ class MainWindow(QMainWindow):
         self.cloud_panel.profile.heightEdited.connect(self.editor.maps.set_height)
         self.cloud_panel.colourModeChanged.connect(self._on_colour_mode)
         self.review.commentActivated.connect(self.show_comment)
+        self.media.fetched.connect(self._on_media_fetched)
+        self.media.failed.connect(self._on_media_failed)
         self.adapter.annotationsChanged.connect(self._record_activity)
         self._update_undo_actions()
 
@@ -403,6 +411,13 @@ class MainWindow(QMainWindow):
         except AnnotatorError as exc:
             self._on_adapter_refused(str(exc))
             return
+        if not self.project.media_ready(item) and item_id != self._fetched:
+            # Team mode: the file is not in the local cache yet; the GUI never waits on it.
+            self._downloading = item_id
+            self.statusBar().showMessage(self.tr("Downloading %s…") % PurePosixPath(item.path).name)
+            self.media.fetch(item)
+            return
+        self._downloading = self._fetched = None
         self.item = item
         if item.kind != "pointcloud":
             self.cloud_loader.cancel()
@@ -417,6 +432,17 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._save_place()
         self._prefetch_neighbours()
+
+    def _on_media_fetched(self, item_id: int) -> None:
+        if item_id == self._downloading:
+            self.statusBar().clearMessage()
+            self._fetched = item_id
+            self.open_item(item_id)
+
+    def _on_media_failed(self, item_id: int, message: str) -> None:
+        if item_id == self._downloading:
+            self._downloading = None
+            self._on_adapter_refused(message)
 
     def mark_item(self, status: str | None) -> None:
         """Mark the open item (done / verified empty / cleared); a mark moves on to the next
@@ -511,8 +537,12 @@ class MainWindow(QMainWindow):
         row = model.row_of(int(self.item.id or 0))
         size = (self.canvas.viewport().width(), self.canvas.viewport().height())
         for neighbour in (model.item_at(row + 1), model.item_at(row - 1)):
-            if neighbour is not None and neighbour.kind == "image":
+            if neighbour is not None and neighbour.kind == "image" and \
+                    self.project.media_ready(neighbour):
                 self.loader.prefetch(str(self.project.resolve(neighbour)), size)
+        # Team mode: the next files of the batch come into the cache meanwhile.
+        following = (model.item_at(row + step) for step in range(1, 6))
+        self.project.prefetch([item for item in following if item is not None])
 
     # -- point-cloud tiles -------------------------------------------------------------------
 
@@ -536,7 +566,7 @@ class MainWindow(QMainWindow):
     def _on_cloud_loaded(self, loaded: LoadedCloud) -> None:
         item = self.item
         if item is None or item.kind != "pointcloud" or \
-                str(self.project.resolve(item)) != loaded.path:
+                str(self.project.media_path(item)) != loaded.path:
             return
         cloud = loaded.cloud
         frame = CloudFrame(float(cloud.origin[0]), float(cloud.origin[1]))
@@ -549,7 +579,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(self.tr("%s: %d points") % (item.path, len(cloud)), 6000)
 
     def _on_cloud_failed(self, path: str, message: str) -> None:
-        if self.item is not None and str(self.project.resolve(self.item)) == path:
+        if self.item is not None and str(self.project.media_path(self.item)) == path:
             self._on_editor_image_failed(message)
 
     def _update_cloud_panel(self) -> None:
@@ -832,4 +862,5 @@ class MainWindow(QMainWindow):
         self.loader.close()
         self.cloud_loader.close()
         self.items.model.close()
+        self.media.close()
         super().closeEvent(event)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
@@ -37,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from annotator.errors import AnnotatorError
 from annotator.model import Annotation, AttributeSpec, Batch, BatchState, Item, Role, User
 from annotator.store import SqlStore
 from annotator.ui.editor import Editor
@@ -313,6 +317,10 @@ class ItemListModel(QAbstractListModel):
         super().__init__(parent)
         self.store = store
         self.resolve = folder_resolver
+        #: Whether an item's file is on this machine; in team mode a thumbnail waits
+        #: for the file to be fetched (opened or prefetched), so scrolling a long
+        #: list never downloads it.
+        self.media_ready: Callable[[Item], bool] = lambda item: True
         self.batch_id: int | None = None
         self.batch_state: str | None = None
         self._count = store.count_items()
@@ -404,9 +412,10 @@ class ItemListModel(QAbstractListModel):
             while len(self._thumbs) > 500:
                 self._thumbs.popitem(last=False)
             return icon
-        if item.kind == "image" and item_id not in self._wanted:
+        if item.kind == "image" and item_id not in self._wanted and self.media_ready(item):
             self._wanted.add(item_id)
-            self._pool.start(_ThumbJob(self, item_id, str(self.resolve(item))))
+            # resolved on the worker: in team mode that may fetch the file
+            self._pool.start(_ThumbJob(self, item_id, partial(self.resolve, item)))
         return None
 
     def close(self) -> None:
@@ -422,20 +431,20 @@ class ItemListModel(QAbstractListModel):
 
 
 class _ThumbJob(QRunnable):
-    def __init__(self, model: ItemListModel, item_id: int, path: str) -> None:
+    def __init__(self, model: ItemListModel, item_id: int, path: Callable[[], Path]) -> None:
         super().__init__()
         self.model, self.item_id, self.path = model, item_id, path
 
     def run(self) -> None:
         try:
-            with Image.open(self.path) as opened:
+            with Image.open(self.path()) as opened:
                 opened.draft("RGB", (128, 128))  # JPEG: decode at reduced size
                 image = ImageOps.exif_transpose(opened).convert("RGB")
                 image.thumbnail((48, 48))
                 data = image.tobytes()
                 thumb = QImage(data, image.width, image.height, image.width * 3,
                                QImage.Format.Format_RGB888).copy()
-        except (OSError, ValueError, Image.DecompressionBombError):
+        except (OSError, ValueError, Image.DecompressionBombError, AnnotatorError):
             return  # no thumbnail; the item still opens (and reports its problem)
         with self.model._lock:
             self.model._made[self.item_id] = thumb

@@ -51,7 +51,9 @@ def test_media_inside_the_project_is_stored_relative(project: Project, tmp_path:
     project.import_media(outside)
     last = project.store.list_items(offset=3)[0]
     assert last.path == str(outside[0].resolve())
-    assert project.resolve(last) == outside[0].resolve()
+    assert project.resolve(last).read_bytes() == outside[0].read_bytes()
+    if not is_team_url(project.location):  # team mode: a cached copy of the database's file
+        assert project.resolve(last) == outside[0].resolve()
     # moving the whole project folder (in team mode: mounting the media root
     # elsewhere) keeps its inside media working
     location = project.location
@@ -62,8 +64,10 @@ def test_media_inside_the_project_is_stored_relative(project: Project, tmp_path:
     with Project.open(location if team else moved, "lead",
                       media_root=moved if team else None) as again:
         first = again.store.list_items(limit=1)[0]
-        assert again.resolve(first) == moved / "media" / "img_0000.png"
-        assert again.resolve(first).is_file()
+        expected = moved / "media" / "img_0000.png"
+        assert again.resolve(first).read_bytes() == expected.read_bytes()
+        if not team:
+            assert again.resolve(first) == expected
 
 
 def test_duplicate_paths_refuse_the_whole_batch_of_items(any_project: Project) -> None:
