@@ -379,8 +379,22 @@ def cmd_batch_history(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from annotator.store import is_team_url
+
     with _open(args) as project:
-        user = project.set_role(args.name, Role(args.role))
+        if is_team_url(project.location):
+            # On a server a member is also a login role in a group: the
+            # database's rules know them by it (what 'team add-user' does).
+            from annotator.store import team
+            from annotator.workflow import require_lead
+
+            require_lead(project.user, "manage the team")
+            if project.store.get_user(args.name) is None:
+                user = team.add_user(project.store, args.name, Role(args.role), None)
+            else:
+                user = team.set_user_role(project.store, args.name, Role(args.role))
+        else:
+            user = project.set_role(args.name, Role(args.role))
     print(f"{user.name} is a {user.role.value}")
     return 0
 

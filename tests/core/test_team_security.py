@@ -310,3 +310,20 @@ def test_migrate_brings_an_old_team_project_under_the_policies(
                              "AND relnamespace = current_schema()::regnamespace ORDER BY 1")
         assert ("batch_history",) in secured and ("items",) in secured
         assert ("media_chunks",) in secured and ("client_ops",) in secured
+
+
+def test_user_add_on_a_server_makes_the_login_role_too(team: Team,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """'user add' on a URL does what 'team add-user' does: the database must know the person."""
+    url, db = team.url("lena"), team.database
+    code, out, err = _cli(capsys, "--user", "lena", "user", "add", url, "dora",
+                          "--role", "annotator")
+    assert code == 0 and "dora is a annotator" in out, err
+    assert _groups(team, "dora") == [f"{db}_annotator"]
+    code, out, err = _cli(capsys, "--user", "lena", "user", "add", url, "dora",
+                          "--role", "reviewer")
+    assert code == 0 and "dora is a reviewer" in out, err
+    assert _groups(team, "dora") == [f"{db}_reviewer"]
+    code, _out, err = _cli(capsys, "--user", "alice", "user", "add", team.url("alice"), "eve",
+                           "--role", "lead")
+    assert code != 0 and "only a lead" in err and "Traceback" not in err
