@@ -14,13 +14,20 @@ import os
 import random
 import stat
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from annotator.commands import Command, CommandStack
-from annotator.errors import AnnotatorError, MediaError, ProjectError, StoreError
+from annotator.commands import Command, CommandStack, command_from_payload
+from annotator.errors import (
+    AnnotatorError,
+    MediaError,
+    OfflineError,
+    ProjectError,
+    StoreError,
+)
 from annotator.geometry import Finding, error_count, validate_items, warning_count
 from annotator.media import IMAGE_SUFFIXES, POINTCLOUD_SUFFIXES, MediaInfo, probe, sha256_file
 from annotator.media.pointcloud import PointCloud, read_pointcloud
@@ -35,6 +42,7 @@ from annotator.model import (
     Role,
     User,
 )
+from annotator.offline import ReplayReport, TeamStore, WorkingCopy
 from annotator.store import DB_FILE, SqlStore, create_project, is_team_url, now, open_project
 from annotator.store.media_cache import TeamMedia
 from annotator.store.media_db import blob_present, upload_file
@@ -117,13 +125,24 @@ class Project:
         self.correcting = False
         self.stack = CommandStack(store, user.name, guard=self._check_edit)
         self._team_media = self._open_team_media() if is_team_url(self.location) else None
+        #: Team mode in the app: the local copy of the open batch and its
+        #: journal (see :meth:`enable_offline`); None in the CLI and for folders.
+        self.working_copy: WorkingCopy | None = None
+        #: The server's store while :attr:`store` is the offline-capable one.
+        self._server: SqlStore | None = None
+        self._team_store: TeamStore | None = None
+        self._followed_batch: int | None = None
+        self._offline_listeners: list[Callable[[bool], None]] = []
 
     def _check_edit(self, command: Command) -> None:
+        self._check_edit_in(self.store, command)
+
+    def _check_edit_in(self, store: SqlStore, command: Command) -> None:
         # Re-read the user and batches inside the edit's transaction: a lead
         # may have changed a role or a batch state since the project opened.
-        user = self.store.get_user(self.user.name) or self.user
+        user = store.get_user(self.user.name) or self.user
         for item_id in sorted(command.item_ids()):
-            check_edit(self.store.batch_for_item(item_id), user, self.correcting)
+            check_edit(store.batch_for_item(item_id), user, self.correcting)
 
     # -- opening -------------------------------------------------------------
 
@@ -206,7 +225,196 @@ class Project:
         if self._team_media is not None:
             self._team_media.close()
             self._team_media = None
+        if self.working_copy is not None:
+            self.working_copy.close()
+        if self._team_store is not None:
+            if self._server is not None:
+                self._server.close()
+            return
         self.store.close()
+
+    # -- team mode: working on while the server is away ------------------------------
+
+    @classmethod
+    def open_offline(cls, location: str, user: str | None = None,
+                     media_root: str | os.PathLike[str] | None = None) -> Project:
+        """Open a team project from this computer's working copy, the server being away.
+
+        Only a project opened here before (its batch copied) can; the edits
+        made are journaled and sent by :meth:`try_online`.
+        """
+        from annotator.store.postgres import PostgresBackend, display_url
+
+        name = user or os.environ.get("ANNOTATOR_USER", "").strip() or \
+            PostgresBackend(location).params_user() or current_user_name(None)
+        copy = WorkingCopy.for_project(display_url(location), name)
+        if not copy.exists():
+            raise OfflineError(f"{display_url(location)}: the server cannot be reached and "
+                               "this computer has no offline copy of the project")
+        local = copy.open()
+        member = local.get_user(name) or User(name, Role.ANNOTATOR)
+        root = Path(media_root or os.environ.get("ANNOTATOR_MEDIA_ROOT") or Path.cwd())
+        project = cls(local, root.resolve(), member, location=location)
+        project._attach(copy, None)
+        return project
+
+    def enable_offline(self) -> WorkingCopy:
+        """Keep a working copy of the open batch and work on through outages (the app does)."""
+        if not is_team_url(self.location):
+            raise ProjectError(f"{self.location}: only team projects work offline")
+        if self.working_copy is None:
+            copy = WorkingCopy.for_project(self.store.location, self.user.name)
+            copy.open(self.store.label_schema)
+            self._attach(copy, self.store)
+        assert self.working_copy is not None
+        return self.working_copy
+
+    def _attach(self, copy: WorkingCopy, server: SqlStore | None) -> None:
+        self.working_copy = copy
+        self._server = server
+        self._team_store = TeamStore(server, copy.store, self.go_offline)
+        listeners = list(self.stack._listeners)
+        self.store = cast(SqlStore, self._team_store)
+        self.stack = CommandStack(self.store, self.user.name, guard=self._check_edit)
+        for listener in [*listeners, self._follow_edit]:
+            self.stack.subscribe(listener)
+
+    @property
+    def offline(self) -> bool:
+        return self._team_store is not None and self._team_store.offline
+
+    def pending_edits(self) -> int:
+        """Edits made offline that wait for the server."""
+        return 0 if self.working_copy is None else self.working_copy.pending()
+
+    def on_offline_change(self, listener: Callable[[bool], None]) -> None:
+        """``listener(offline)`` when the project goes offline or back online."""
+        self._offline_listeners.append(listener)
+
+    def follow_batch(self, batch_id: int | None) -> None:
+        """Keep batch ``batch_id`` in the working copy (called when one of its items opens)."""
+        if (self.working_copy is None or self.offline or self._server is None
+                or batch_id is None or batch_id == self._followed_batch):
+            return
+        try:
+            if self.working_copy.refresh_batch(self._server, batch_id):
+                self._followed_batch = batch_id
+        except OfflineError:
+            self.go_offline()
+
+    def _follow_edit(self, event: str, command: Command) -> None:
+        if self.working_copy is None or self.offline or self._server is None:
+            return
+        try:
+            self.working_copy.follow(command, undone=event == "undo", server=self._server)
+        except OfflineError:
+            pass  # the edit committed; the copy catches up with the batch next time
+
+    def go_offline(self) -> None:
+        """Switch to the working copy (the server went away); a no-op without one."""
+        team = self._team_store
+        if team is None or team.offline or self.working_copy is None:
+            return
+        if self.working_copy.batch_id() is None:
+            return  # nothing copied yet: nothing to work on offline
+        team.offline = True
+        self.stack._top = None
+        for listener in list(self._offline_listeners):
+            listener(True)
+
+    def server_answers(self) -> bool:
+        """Whether the server takes a new connection now (safe from a worker thread)."""
+        from annotator.store.postgres import PostgresBackend
+
+        try:
+            PostgresBackend(self.location, connect_timeout_s=3).connect().close()
+        except AnnotatorError:
+            return False
+        return True
+
+    def try_online(self) -> ReplayReport | None:
+        """Back to the server if it answers: replay the journal, then work online.
+
+        None while the server is still away (or the project is online);
+        otherwise what the replay sent and what it could not (conflicts
+        with both versions).  The journal file stays until every edit is sent.
+        """
+        team, copy = self._team_store, self.working_copy
+        if team is None or copy is None or not team.offline:
+            return None
+        try:
+            if self._server is None:
+                self._server = open_project(self.location)
+            server = self._server
+            server._one("SELECT 1")
+        except OfflineError:
+            return None
+        replay_stack = CommandStack(server, self.user.name,
+                                    guard=lambda c: self._check_edit_in(server, c))
+        report = copy.replay(server, replay_stack)
+        if not report.finished:
+            return None
+        team.server = server
+        team.offline = False
+        self.stack._top = None
+        self._followed_batch = None
+        batch = copy.batch_id()
+        try:
+            self.follow_batch(batch)
+        except AnnotatorError:
+            pass  # the batch may be gone from this user's view (reassigned)
+        for listener in list(self._offline_listeners):
+            listener(False)
+        return report
+
+    # -- edits: one command each, sent once ---------------------------------------------
+
+    def push(self, command: Command) -> Command:
+        """Apply an edit through the undo stack; offline, into the journal.
+
+        In team mode each edit carries an operation id recorded with it on
+        the server, so an edit whose acknowledgement the network lost is
+        journaled and never applied twice.
+        """
+        if self.working_copy is None:
+            return self.stack.push(command)
+        op_id = uuid.uuid4().hex
+        payload = json.dumps(command.to_payload())
+        if not self.offline:
+            try:
+                return self.store.retry(lambda: self._push_op(command, op_id))
+            except OfflineError:
+                self.go_offline()
+                if not self.offline:
+                    raise
+            command = command_from_payload(payload)
+        return self._push_op(command, op_id)
+
+    def _push_op(self, command: Command, op_id: str) -> Command:
+        with self.store.transaction():
+            self.store.record_client_op(op_id, self.user.name, {})
+            return self.stack.push(command)
+
+    def undo(self) -> Command | None:
+        return self._step(self.stack.undo, "undo")
+
+    def redo(self) -> Command | None:
+        return self._step(self.stack.redo, "redo")
+
+    def _step(self, step: Callable[[], Command | None], what: str) -> Command | None:
+        was_offline = self.offline
+        try:
+            done = step()
+        except OfflineError:
+            self.go_offline()
+            if not self.offline:
+                raise
+            raise OfflineError(f"offline: {what} of edits made before the connection dropped "
+                               "waits for the server; new edits are kept") from None
+        if done is None and was_offline and self.offline:
+            raise OfflineError(f"offline: {what} reaches back to your first edit made offline; "
+                               "older edits wait for the server")
+        return done
 
     def __enter__(self) -> Project:
         return self

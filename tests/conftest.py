@@ -20,6 +20,10 @@ os.environ.setdefault("ANNOTATOR_LOCK_TIMEOUT_MS", "300")
 if "ANNOTATOR_CACHE_DIR" not in os.environ:
     os.environ["ANNOTATOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="annotator-test-cache-")
     atexit.register(shutil.rmtree, os.environ["ANNOTATOR_CACHE_DIR"], True)
+# and the offline working copies of team projects opened in the app, not ~/.local/share
+if "ANNOTATOR_DATA_DIR" not in os.environ:
+    os.environ["ANNOTATOR_DATA_DIR"] = tempfile.mkdtemp(prefix="annotator-test-data-")
+    atexit.register(shutil.rmtree, os.environ["ANNOTATOR_DATA_DIR"], True)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -64,6 +64,7 @@ from annotator.ui.panels import (
 )
 from annotator.ui.problems import ProblemPanel
 from annotator.ui.review import ReviewPanel
+from annotator.ui.team_status import TeamStatus
 from annotator.ui.tiles import TileLoader
 from annotator.workflow import can_edit, check_edit, transition
 
@@ -93,6 +94,9 @@ class MainWindow(QMainWindow):
         self.project = project
         self.settings = QSettings("Annotator", "Annotator")
         self.adapter = ProjectAdapter(project, self)
+        # First: in team mode it gives the project its offline-capable store,
+        # which every panel built below then reads through.
+        self.team = TeamStatus(self)
         self.loader = TileLoader(parent=self)
         self.canvas = CanvasView(self)
         self.cloud_loader = CloudLoader(self)
@@ -426,6 +430,7 @@ class MainWindow(QMainWindow):
             self.bev = None
         if self._message.scene() is not None:
             self._message.scene().removeItem(self._message)
+        self.team.item_opened(item_id)
         self.editor.open_item(item)
         self.items.show_item(item_id)
         self._record_activity(item_id)

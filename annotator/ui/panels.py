@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from annotator.errors import AnnotatorError
 from annotator.model import Annotation, AttributeSpec, Batch, BatchState, Item, Role, User
+from annotator.offline import LOCAL_ID_BASE
 from annotator.store import SqlStore
 from annotator.ui.editor import Editor
 
@@ -138,7 +139,10 @@ class AnnotationPanel(QWidget):
         for annotation in self.editor.annotations():
             flags = (" " + self.tr("(hidden)") if annotation.hidden else "") + (
                 " " + self.tr("(locked)") if annotation.locked else "")
-            text = f"#{annotation.id}  {annotation.label}  {annotation.kind}{flags}"
+            # a shape drawn offline has a local id until the server gives it one
+            number = (self.tr("new") if int(annotation.id or 0) >= LOCAL_ID_BASE
+                      else f"#{annotation.id}")
+            text = f"{number}  {annotation.label}  {annotation.kind}{flags}"
             row = QListWidgetItem(color_icon(self.editor.color_of(annotation.label)), text)
             row.setData(Qt.ItemDataRole.UserRole, annotation.id)
             self.list.addItem(row)
