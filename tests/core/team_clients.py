@@ -7,9 +7,10 @@ client would be:
     Prints ``ready``, waits for ``go`` on stdin (so all clients start
     together), then K times: adds a shape of its own (attribute ``tag``
     naming it), and increments the ``count`` attribute of one of the SHARED
-    annotation ids (comma separated) from the content it read.  Writes a
-    JSON record of what was acknowledged (the push returned) and what was
-    refused with a ConflictError to RESULT.
+    annotation ids (comma separated) from the content it read; every other
+    step it undoes that increment when it was made.  Writes a JSON record of
+    what was acknowledged (the push or undo returned) and what was refused
+    with a ConflictError to RESULT.
 
 ``loop URL USER ACKS STOP``
     Adds shapes in a loop until the file STOP exists.  Before each attempt
@@ -41,7 +42,7 @@ def shape(item: int, tag: str, x: float) -> Annotation:
 
 def stress(url: str, user: str, steps: int, shared: list[int], result: Path) -> None:
     record: dict[str, Any] = {"user": user, "added": [], "add_refused": [], "changed": [],
-                              "conflicts": [], "attempts": 0}
+                              "conflicts": [], "undone": [], "undo_refused": [], "attempts": 0}
     with Project.open(url, user) as project:
         print("ready", flush=True)
         if sys.stdin.readline().strip() != "go":
@@ -66,6 +67,13 @@ def stress(url: str, user: str, steps: int, shared: list[int], result: Path) -> 
                 record["conflicts"].append({"id": target, "reported": exc.annotation_id,
                                             "theirs": exc.theirs is not None,
                                             "message": str(exc)})
+                continue
+            if step % 2:  # take every other change back: undo checks the shape too
+                try:
+                    project.stack.undo()
+                    record["undone"].append(target)
+                except ConflictError:
+                    record["undo_refused"].append(target)
     partial = result.with_suffix(".part")
     partial.write_text(json.dumps(record))
     partial.rename(result)
