@@ -47,6 +47,10 @@ def test_the_app_works_on_offline_and_replays_with_conflicts_shown(
     url, direct, relay = team_url
     window = open_ui(url)
     window.open_item(1)
+    # the file comes from the server into the cache first, off the GUI thread
+    qtbot.waitUntil(lambda: window.item is not None and window.item.id == 1, timeout=15_000)
+    window.canvas.fit()
+    settle()
     label = window.findChild(QLabel, "offlineLabel")
     assert label is not None and not label.isVisible()
     draw_box(qtbot, window, 20, 20, 120, 100)
