@@ -97,3 +97,40 @@ def test_the_app_works_on_offline_and_replays_with_conflicts_shown(
             first[0].geometry.vertices[0][0] + 30.0)
     assert not use.isEnabled()
     dialog.close()
+
+
+def test_a_live_conflict_opens_the_dialog_and_the_app_starts_offline_from_its_copy(
+        qtbot, open_ui: Callable[..., QMainWindow], team_url) -> None:
+    url, direct, relay = team_url
+    window = open_ui(url)
+    window.open_item(1)
+    qtbot.waitUntil(lambda: window.item is not None and window.item.id == 1, timeout=15_000)
+    window.canvas.fit()
+    settle()
+    draw_box(qtbot, window, 20, 20, 120, 100)
+    (mine,) = shapes(window)
+    # the lead moves it on the server; ann's screen still shows where it was
+    with Project.open(direct, "lead") as lead:
+        stored = lead.store.get_annotation(int(mine.id or 0))
+        assert stored is not None
+        moved = lead.push(translate([stored], (0.0, 40.0))).after[0]  # type: ignore[attr-defined]
+    window.adapter.push(translate([mine], (10.0, 0.0)))
+    dialog = window.team.dialog
+    assert dialog is not None and dialog.isVisible()
+    theirs = dialog.findChild(QLabel, "conflictTheirs")
+    yours = dialog.findChild(QLabel, "conflictYours")
+    assert theirs is not None and yours is not None
+    assert "y 59.8" in theirs.text() and "y 19.8" in yours.text()
+    dialog.close()
+    with Project.open(direct, "lead") as lead:  # nothing was written over the lead's move
+        now = lead.store.get_annotation(int(mine.id or 0))
+        assert now is not None and now.geometry.to_json() == moved.geometry.to_json()
+    window.close()
+
+    # the server is away when the app starts again: it opens ann's working copy
+    relay.cut()
+    again = open_ui(url)
+    label = again.findChild(QLabel, "offlineLabel")
+    assert again.project.offline and label is not None and label.isVisible()
+    assert label.text() == "offline — 0 edits waiting"
+    assert len(again.project.store.annotations_for_item(1)) == 1
