@@ -360,6 +360,7 @@ class StackStore(EditStore, Protocol):
     def last_edit(self, user: str, state: str) -> Any: ...
     def set_edit_state(self, seq: int, state: str) -> None: ...
     def retry(self, work: Callable[[], _T]) -> _T: ...
+    def record_client_op(self, op_id: str, user: str, result: Mapping[str, Any]) -> None: ...
 
 
 class CommandStack:
@@ -409,16 +410,20 @@ class CommandStack:
                     f"(allowed: {', '.join(label_class.kinds)})"
                 )
 
-    def push(self, command: Command) -> Command:
+    def push(self, command: Command, op_id: str | None = None) -> Command:
         """Apply ``command`` and record it; returns it (with ids assigned).
 
         A server that aborts the transaction for overlapping another user's
         gets it run again (checks included), as SQLite would have waited.
+        ``op_id`` (team mode) is recorded in the same transaction, so an edit
+        whose acknowledgement was lost is known to have landed.
         """
-        return self.store.retry(lambda: self._push(command))
+        return self.store.retry(lambda: self._push(command, op_id))
 
-    def _push(self, command: Command) -> Command:
+    def _push(self, command: Command, op_id: str | None = None) -> Command:
         with self.store.transaction():
+            if op_id is not None:
+                self.store.record_client_op(op_id, self.user, {})
             self._guard(command)
             self._check_schema(command)
             command.apply(self.store)

@@ -395,8 +395,8 @@ class WorkingCopy:
             return
         marks = ", ".join("?" * len(held))
         cursor = server._run(f"SELECT * FROM annotations WHERE item_id IN ({marks})", held)
+        rows = cursor.fetchall()  # first: in a pipeline the description comes with the rows
         columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
         with local.transaction():
             local._run(f"DELETE FROM annotations WHERE item_id IN ({marks})", held)
             _insert(local, "annotations", columns, rows)
@@ -499,7 +499,8 @@ def _select(server: SqlStore, table: str, where: str, batch_id: int
             ) -> tuple[list[str], list[Any]]:
     params = (batch_id,) if "?" in where else ()
     cursor = server._run(f"SELECT * FROM {table} WHERE {where}", params)
-    return [d[0] for d in cursor.description], list(cursor.fetchall())
+    rows = list(cursor.fetchall())
+    return [d[0] for d in cursor.description], rows
 
 
 def _insert(store: SqlStore, table: str, columns: Sequence[str], rows: Sequence[Any]) -> None:

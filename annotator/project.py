@@ -382,18 +382,13 @@ class Project:
         payload = json.dumps(command.to_payload())
         if not self.offline:
             try:
-                return self.store.retry(lambda: self._push_op(command, op_id))
+                return self.stack.push(command, op_id)
             except OfflineError:
                 self.go_offline()
                 if not self.offline:
                     raise
             command = command_from_payload(payload)
-        return self._push_op(command, op_id)
-
-    def _push_op(self, command: Command, op_id: str) -> Command:
-        with self.store.transaction():
-            self.store.record_client_op(op_id, self.user.name, {})
-            return self.stack.push(command)
+        return self.stack.push(command, op_id)
 
     def undo(self) -> Command | None:
         return self._step(self.stack.undo, "undo")

@@ -3,7 +3,9 @@
 ``NetCut(port)`` listens on 127.0.0.1:``.port`` and relays every connection
 to 127.0.0.1:``port`` (a throwaway PostgreSQL server).  ``cut()`` closes
 every relayed connection at once and refuses new ones, as a dead router
-would; ``restore()`` lets connections through again.
+would; ``restore()`` lets connections through again.  ``delay_s`` holds
+every chunk that long in each direction: a link with a round trip of twice
+that (benchmarks/bench_team_rtt.py).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 __all__ = ["NetCut"]
 
 
 class NetCut:
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, delay_s: float = 0.0) -> None:
         self.target = ("127.0.0.1", target_port)
+        self.delay_s = delay_s
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._open = True
@@ -42,14 +46,17 @@ class NetCut:
                     client.close()
                     continue
                 upstream.settimeout(None)
+                for end in (client, upstream):  # no Nagle: a delayed link, not a slower one
+                    end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self._sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                if self.delay_s:
+                    time.sleep(self.delay_s)
                 sink.sendall(data)
         except OSError:
             pass

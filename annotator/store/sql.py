@@ -154,11 +154,21 @@ class SqlStore:
         except self.backend.errors as exc:
             raise self.backend.translate(exc) or StoreError(str(exc)) from None
 
+    # Fetching inside the try: a server may send a statement's error with
+    # its rows rather than when it runs.
     def _one(self, statement: str, params: Sequence[Any] = ()) -> Any:
-        return self._run(statement, params).fetchone()
+        cursor = self._run(statement, params)
+        try:
+            return cursor.fetchone()
+        except self.backend.errors as exc:
+            raise self.backend.translate(exc) or StoreError(str(exc)) from None
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        return list(self._run(statement, params).fetchall())
+        cursor = self._run(statement, params)
+        try:
+            return list(cursor.fetchall())
+        except self.backend.errors as exc:
+            raise self.backend.translate(exc) or StoreError(str(exc)) from None
 
     @contextmanager
     def transaction(self) -> Iterator[SqlStore]:
@@ -186,10 +196,16 @@ class SqlStore:
             raise
         self._depth = 0
         try:
-            self._connection.execute("COMMIT")
+            done = self._connection.execute("COMMIT")
         except self.backend.errors as exc:
             self._rollback()
             raise self.backend.translate(exc) or StoreError(str(exc)) from None
+        if getattr(done, "statusmessage", None) == "ROLLBACK":
+            # PostgreSQL answers COMMIT with ROLLBACK when a statement of the
+            # transaction failed and the code went on after catching it:
+            # none of it was saved, and the caller must not believe otherwise.
+            raise StoreError(f"{self.location}: an earlier step of this change was refused; "
+                             "nothing of it was saved")
 
     @contextmanager
     def snapshot(self) -> Iterator[SqlStore]:
@@ -621,8 +637,8 @@ class SqlStore:
     @retrying
     def delete_annotation(self, annotation_id: int) -> None:
         with self.transaction():
-            cursor = self._run("DELETE FROM annotations WHERE id = ?", (annotation_id,))
-            if cursor.rowcount != 1:
+            if not self._all("DELETE FROM annotations WHERE id = ? RETURNING id",
+                             (annotation_id,)):
                 raise StoreError(f"{self.location}: no annotation with id {annotation_id}")
 
     def count_annotations(self) -> int:
@@ -774,10 +790,9 @@ class SqlStore:
     def resolve_comment(self, comment_id: int, user: str, at: str) -> ReviewComment:
         """Mark a comment resolved by ``user``; resolving is final (recorded, never undone)."""
         with self.transaction():
-            cursor = self._run(
-                "UPDATE review_comments SET resolved = 1, resolved_by = ?, resolved_at = ? "
-                "WHERE id = ? AND resolved = 0", (user, at, comment_id))
-            if cursor.rowcount != 1:
+            if not self._all(
+                    "UPDATE review_comments SET resolved = 1, resolved_by = ?, resolved_at = ? "
+                    "WHERE id = ? AND resolved = 0 RETURNING id", (user, at, comment_id)):
                 found = self.get_comment(comment_id)
                 raise StoreError(f"review comment {comment_id} was already resolved by "
                                  f"{found.resolved_by} at {found.resolved_at}")

@@ -200,11 +200,17 @@ def test_two_clients_editing_the_same_shape_lose_no_update(
             project.stack.push(move_vertices(mine, [0], [3, 3]))
         # and truly at the same moment: both inside their transactions at once
         current = project.store.annotations_for_item(1)[0]
-        with project.store.transaction():
-            project.store.annotation_content(int(current.id or 0))
-            other.store.update_annotation(current)  # commits first
-            with pytest.raises(ConflictError, match="same moment"):
-                project.store.update_annotation(current)
+
+        def overlap() -> None:
+            with project.store.transaction():
+                project.store.annotation_content(int(current.id or 0))
+                other.store.update_annotation(current)  # commits first
+                with pytest.raises(ConflictError, match="same moment"):
+                    project.store.update_annotation(current)
+
+        # and a transaction that went on after the refusal says it saved nothing
+        with pytest.raises(StoreError, match="nothing of it was saved"):
+            overlap()
         stored = other.store.annotations_for_item(1)[0]
         assert stored.attributes == {"occluded": True}
         assert stored.revision == current.revision + 1
