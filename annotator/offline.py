@@ -162,6 +162,7 @@ class JournalStore(SqlStore):
                 raise StoreError("the working copy's journal lost an edit it merges into")
             self._run("UPDATE pending SET label = ?, payload = ? WHERE seq = ?",
                       (label, payload, row[0]))
+        self._op_id = None  # the step's own id is not needed: it went into that row's
 
     def set_edit_state(self, seq: int, state: str) -> None:
         with self.transaction():

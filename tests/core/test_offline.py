@@ -266,3 +266,25 @@ def test_the_copy_follows_online_edits_and_catches_up_when_it_fell_behind(setup)
     assert ann.try_online() is not None
     assert _contents(ann, [1]) == _contents(lead, [1])
     ann.close()
+
+
+def test_a_drag_made_offline_is_one_journaled_edit(setup) -> None:
+    url, lead, relay = setup
+    ann = _annotator(url)
+    box = ann.push(AddAnnotations([_box(2)])).annotations[0]  # type: ignore[attr-defined]
+    relay.cut()
+    ann.push(AddAnnotations([_box(2, 50)]))  # offline from here
+    for _ in range(3):  # the steps of one drag merge into one undo step
+        current = ann.store.get_annotation(int(box.id))
+        ann.push(translate([current], (1.0, 0.0), merge_key="drag:1"))
+    assert ann.pending_edits() == 2
+    ann.undo()  # the whole drag
+    ann.redo()
+    assert ann.pending_edits() == 4
+    relay.restore()
+    report = ann.try_online()
+    assert report is not None and report.sent == 4 and not report.problems
+    moved = lead.store.get_annotation(int(box.id))
+    assert moved is not None and moved.geometry.vertices[0][0] == pytest.approx(3.0)
+    assert len(lead.store.annotations_for_item(2)) == 2
+    ann.close()
