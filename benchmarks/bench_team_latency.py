@@ -69,13 +69,10 @@ import hashlib
 import math
 import multiprocessing as mp
 import os
-import pwd
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
@@ -87,7 +84,7 @@ from machine import machine_state  # benchmarks/machine.py
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-from tests.pg_server import free_port, pg_bindir  # noqa: E402  (the tests' server finder)
+from tests.pg_server import ThrowawayServer  # noqa: E402  (the tests' server finder)
 
 SCHEMA = ROOT / "sample_data" / "schema.yaml"
 LEAD = "lead"
@@ -97,51 +94,13 @@ TARGET = 3.0
 # -- the throwaway server ----------------------------------------------------------------
 
 
-class Server:
-    """A PostgreSQL server in a temporary folder, reachable on a unix socket there."""
-
-    def __init__(self, max_connections: int) -> None:
-        bindir = pg_bindir()
-        if bindir is None:
-            raise SystemExit("no PostgreSQL binaries (initdb, pg_ctl): install Debian's "
-                             "'postgresql' package")
-        self.bindir = bindir
-        self.runas: list[str] = []
-        if os.geteuid() == 0:                      # initdb refuses to run as root
-            try:
-                pwd.getpwnam("postgres")
-            except KeyError:
-                raise SystemExit("running as root and there is no 'postgres' user to run "
-                                 "initdb as") from None
-            self.runas = ["runuser", "-u", "postgres", "--"]
-        self.folder = Path(tempfile.mkdtemp(prefix="annotator-bench-pg-"))
-        if self.runas:
-            shutil.chown(self.folder, "postgres")
-        self.port = free_port()
-        self.max_connections = max_connections
-        self.started = False
-
-    def start(self) -> None:
-        subprocess.run([*self.runas, str(self.bindir / "initdb"), "-D", str(self.folder / "data"),
-                        "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"],
-                       check=True, capture_output=True, timeout=180)
-        options = (f"-k {self.folder} -p {self.port} -c listen_addresses='' "
-                   f"-c max_connections={self.max_connections} -c shared_buffers=128MB")
-        self.pg_ctl("-o", options, "-l", str(self.folder / "log"), "-w", "start")
-        self.started = True
+class Server(ThrowawayServer):
+    """The throwaway server, with what this benchmark reads about its processes."""
 
     def version(self) -> str:
         done = subprocess.run([str(self.bindir / "postgres"), "--version"], check=True,
                               capture_output=True, text=True)
         return done.stdout.strip()
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@/{database}?host={self.folder}&port={self.port}"
-
-    def pg_ctl(self, *args: str) -> None:
-        subprocess.run([*self.runas, str(self.bindir / "pg_ctl"), "-D",
-                        str(self.folder / "data"), *args],
-                       check=True, capture_output=True, timeout=120)
 
     def cpu_seconds(self) -> float:
         """CPU time of the server: postmaster, live backends and the exited ones it reaped."""
@@ -179,13 +138,6 @@ class Server:
             if int(fields.get("PPid", "0").strip() or 0) == master and "RssAnon" in fields:
                 sizes.append(float(fields["RssAnon"].split()[0]))
         return statistics.median(sizes) if sizes else 0.0
-
-    def stop(self) -> None:
-        try:
-            if self.started:
-                self.pg_ctl("-m", "fast", "stop")
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # -- setting up the project ----------------------------------------------------------------

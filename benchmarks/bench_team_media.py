@@ -48,9 +48,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import pwd
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,53 +66,9 @@ from annotator.schema import load_schema
 from annotator.store import SqlStore
 from annotator.store.media_cache import TeamMedia
 from annotator.store.media_db import read_blob
-from tests.pg_server import free_port, pg_bindir
+from tests.pg_server import ThrowawayServer
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-class Server:
-    """A PostgreSQL server in a temporary folder, on TCP 127.0.0.1 without TLS."""
-
-    def __init__(self) -> None:
-        bindir = pg_bindir()
-        if bindir is None:
-            raise SystemExit("no PostgreSQL binaries (initdb, pg_ctl): install Debian's "
-                             "'postgresql' package")
-        self.bindir = bindir
-        self.runas: list[str] = []
-        if os.geteuid() == 0:  # initdb refuses to run as root
-            pwd.getpwnam("postgres")
-            self.runas = ["runuser", "-u", "postgres", "--"]
-        self.folder = Path(tempfile.mkdtemp(prefix="annotator-bench-media-pg-"))
-        if self.runas:
-            shutil.chown(self.folder, "postgres")
-        self.port = free_port()
-        self.started = False
-
-    def start(self) -> None:
-        subprocess.run([*self.runas, str(self.bindir / "initdb"), "-D", str(self.folder / "data"),
-                        "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"],
-                       check=True, capture_output=True, timeout=180)
-        options = (f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 "
-                   "-c shared_buffers=128MB")
-        self._pg_ctl("-o", options, "-l", str(self.folder / "log"), "-w", "start")
-        self.started = True
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}?sslmode=disable"
-
-    def _pg_ctl(self, *args: str) -> None:
-        subprocess.run([*self.runas, str(self.bindir / "pg_ctl"), "-D",
-                        str(self.folder / "data"), *args],
-                       check=True, capture_output=True, timeout=120)
-
-    def stop(self) -> None:
-        try:
-            if self.started:
-                self._pg_ctl("-m", "fast", "stop")
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def make_frames(folder: Path, count: int, seed: int = 7) -> list[Path]:
@@ -164,7 +118,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="annotator-bench-media-"))
-    server = Server()
+    server = ThrowawayServer(tcp=True, prefix="annotator-bench-media-pg-")
     try:
         server.start()
         run(server, work, args.images)
@@ -173,7 +127,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(server: Server, work: Path, count: int) -> None:
+def run(server: ThrowawayServer, work: Path, count: int) -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPU(s)")
     started = time.perf_counter()
     paths = make_frames(work / "root" / "frames", count)

@@ -6,7 +6,7 @@ Run::
     python benchmarks/bench_team_rtt.py --edits 20
 
 What is measured
-    A throwaway PostgreSQL server (tests/core/conftest.py's ``running_pg_server``)
+    A throwaway PostgreSQL server (tests/pg_server.py's ``ThrowawayServer``)
     is reached through a TCP relay that holds every chunk ``d`` in each
     direction (tests/net_cut.py), a link whose round trip is ``2d`` (TLS
     off; it adds one round trip per connection, none per query).  An
@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from annotator.commands import AddAnnotations, translate
@@ -39,8 +41,8 @@ from annotator.project import Project
 from annotator.schema import load_schema
 from annotator.shapes import Box
 from tests.conftest import make_images
-from tests.core.conftest import running_pg_server
 from tests.net_cut import NetCut
+from tests.pg_server import ThrowawayServer
 
 SCHEMA = Path(__file__).resolve().parents[1] / "sample_data" / "schema.yaml"
 
@@ -77,24 +79,30 @@ def main() -> None:
     os.environ["ANNOTATOR_DATA_DIR"] = str(root / "data")
     os.environ["ANNOTATOR_CACHE_DIR"] = str(root / "cache")
     os.environ["ANNOTATOR_MEDIA_ROOT"] = str(root)
-    with running_pg_server() as pg:
-        database = pg.new_database()
-        with Project.create(pg.url(database), load_schema(SCHEMA), user="lead") as lead:
+    server = ThrowawayServer(tcp=True, prefix="annotator-bench-rtt-pg-")
+    try:
+        server.start()
+        database = "rtt"
+        with psycopg.connect(server.url(), autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {database}")
+        with Project.create(server.url(database), load_schema(SCHEMA), user="lead") as lead:
             lead.import_media(make_images(root / "media", 2))
             lead.set_role("ann", Role.ANNOTATOR)
             lead.create_batch("b1", [1, 2])
             lead.batch_action("b1", "assign", assignee="ann")
-        with Project.open(pg.url(database), "ann") as ann:
+        with Project.open(server.url(database), "ann") as ann:
             ann.batch_action("b1", "start")
         rows = []
         base = None
         for rtt in [0.0, *args.rtt_ms]:
-            relay = NetCut(pg.port, delay_s=rtt / 2000)
+            relay = NetCut(server.port, delay_s=rtt / 2000)
             url = f"postgresql://postgres@127.0.0.1:{relay.port}/{database}?sslmode=disable"
             result = measure(url, args.edits)
             relay.close()
             base = base or result
             rows.append((rtt, result))
+    finally:
+        server.stop()
     print(f"PostgreSQL via TCP relay, {args.edits} edits each, medians; "
           f"load {os.getloadavg()[0]:.1f}")
     print(f"{'RTT ms':>7} {'add ms':>8} {'move ms':>8} {'undo ms':>8} {'read ms':>8}   "
