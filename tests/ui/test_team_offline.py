@@ -42,15 +42,19 @@ def team_url(pg_server: PgServer, tmp_path: Path,  # noqa: F811 - the imported f
     relay.close()
 
 
-def test_the_app_works_on_offline_and_replays_with_conflicts_shown(
-        qtbot, open_ui: Callable[..., QMainWindow], team_url, tmp_path: Path) -> None:
-    url, direct, relay = team_url
-    window = open_ui(url)
+def _on_first_item(qtbot, window: QMainWindow) -> QMainWindow:
     window.open_item(1)
     # the file comes from the server into the cache first, off the GUI thread
     qtbot.waitUntil(lambda: window.item is not None and window.item.id == 1, timeout=15_000)
     window.canvas.fit()
     settle()
+    return window
+
+
+def test_the_app_works_on_offline_and_replays_with_conflicts_shown(
+        qtbot, open_ui: Callable[..., QMainWindow], team_url, tmp_path: Path) -> None:
+    url, direct, relay = team_url
+    window = _on_first_item(qtbot, open_ui(url))
     label = window.findChild(QLabel, "offlineLabel")
     assert label is not None and not label.isVisible()
     draw_box(qtbot, window, 20, 20, 120, 100)
@@ -102,11 +106,7 @@ def test_the_app_works_on_offline_and_replays_with_conflicts_shown(
 def test_a_live_conflict_opens_the_dialog_and_the_app_starts_offline_from_its_copy(
         qtbot, open_ui: Callable[..., QMainWindow], team_url) -> None:
     url, direct, relay = team_url
-    window = open_ui(url)
-    window.open_item(1)
-    qtbot.waitUntil(lambda: window.item is not None and window.item.id == 1, timeout=15_000)
-    window.canvas.fit()
-    settle()
+    window = _on_first_item(qtbot, open_ui(url))
     draw_box(qtbot, window, 20, 20, 120, 100)
     (mine,) = shapes(window)
     # the lead moves it on the server; ann's screen still shows where it was
