@@ -314,7 +314,8 @@ class WorkingCopy:
                 if schema is None:
                     raise StoreError(f"{self.location}: no offline copy of this project on this "
                                      "computer; open it once while the server answers")
-                self.folder.mkdir(parents=True, exist_ok=True)
+                # the batch's work, readable by this user only (a shared family PC)
+                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
                 create_project(self.folder, schema, lead=self.user).close()
             self._store = JournalStore(self.folder)
             with self._store.transaction():
