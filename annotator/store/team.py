@@ -69,6 +69,11 @@ def add_user(store: SqlStore, name: str, role: Role, password: str | None = None
     An existing login role (a person of another project) is reused and keeps
     its password unless ``password`` is given.
     """
+    # One transaction, run again whole if the server aborts it for overlapping another.
+    return store.retry(lambda: _add_user(store, name, role, password))
+
+
+def _add_user(store: SqlStore, name: str, role: Role, password: str | None = None) -> User:
     from psycopg import sql
 
     connection, database = _team(store)
@@ -94,6 +99,11 @@ def add_user(store: SqlStore, name: str, role: Role, password: str | None = None
 
 def set_user_role(store: SqlStore, name: str, role: Role) -> User:
     """Move ``name`` to ``role``: group membership and ``users`` row together."""
+    # One transaction, run again whole if the server aborts it for overlapping another.
+    return store.retry(lambda: _set_user_role(store, name, role))
+
+
+def _set_user_role(store: SqlStore, name: str, role: Role) -> User:
     _, database = _team(store)
     with store.transaction():
         if store.get_user(name) is None or not _role_exists(store, name):
@@ -106,6 +116,11 @@ def set_user_role(store: SqlStore, name: str, role: Role) -> User:
 
 def remove_user(store: SqlStore, name: str) -> bool:
     """Take ``name`` out of the project; True when their login role was dropped too."""
+    # One transaction, run again whole if the server aborts it for overlapping another.
+    return store.retry(lambda: _remove_user(store, name))
+
+
+def _remove_user(store: SqlStore, name: str) -> bool:
     from psycopg import sql
 
     _, database = _team(store)
