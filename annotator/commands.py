@@ -355,9 +355,10 @@ class StackStore(EditStore, Protocol):
     @property
     def label_schema(self) -> LabelSchema: ...
     def transaction(self) -> Any: ...
-    def log_edit(self, user: str, label: str, payload: str) -> int: ...
+    def log_edit(self, user: str, label: str, payload: str, redo_waits: bool = True) -> int: ...
     def replace_edit(self, seq: int, label: str, payload: str) -> None: ...
     def last_edit(self, user: str, state: str) -> Any: ...
+    def edit_tops(self, user: str) -> tuple[Any, bool]: ...
     def set_edit_state(self, seq: int, state: str) -> None: ...
     def retry(self, work: Callable[[], _T]) -> _T: ...
     def record_client_op(self, op_id: str, user: str, result: Mapping[str, Any]) -> None: ...
@@ -428,10 +429,10 @@ class CommandStack:
             self._check_schema(command)
             command.apply(self.store)
             payload = command.to_payload()
-            merged, seq = None, None
-            if command.merge_key is not None and self.store.last_edit(self.user, "undone") is None:
-                top = self.store.last_edit(self.user, "done")
-                if top is not None:
+            merged, seq, redo_waits = None, None, True
+            if command.merge_key is not None:
+                top, redo_waits = self.store.edit_tops(self.user)
+                if top is not None and not redo_waits:
                     seq = top.seq
                     cached = self._top
                     previous = (cached[1] if cached and cached[0] == seq
@@ -441,8 +442,8 @@ class CommandStack:
                 self.store.replace_edit(seq, merged.label, json.dumps(merged.to_payload()))
                 logged = (seq, merged)
             else:
-                logged = (self.store.log_edit(self.user, command.label, json.dumps(payload)),
-                          command)
+                logged = (self.store.log_edit(self.user, command.label, json.dumps(payload),
+                                              redo_waits), command)
         self._top = logged
         self._notify("push", command)
         return command

@@ -145,9 +145,9 @@ class JournalStore(SqlStore):
         self._run("INSERT INTO pending (op_id, kind, edit_seq, label, payload, at) "
                   "VALUES (?, ?, ?, ?, ?, ?)", (op_id, kind, edit_seq, label, payload, now()))
 
-    def log_edit(self, user: str, label: str, payload: str) -> int:
+    def log_edit(self, user: str, label: str, payload: str, redo_waits: bool = True) -> int:
         with self.transaction():
-            seq = super().log_edit(user, label, payload)
+            seq = super().log_edit(user, label, payload, redo_waits)
             self._journal("push", seq, label, payload)
         return seq
 

@@ -140,9 +140,11 @@ class Project:
     def _check_edit_in(self, store: SqlStore, command: Command) -> None:
         # Re-read the user and batches inside the edit's transaction: a lead
         # may have changed a role or a batch state since the project opened.
-        user = store.get_user(self.user.name) or self.user
-        for item_id in sorted(command.item_ids()):
-            check_edit(store.batch_for_item(item_id), user, self.correcting)
+        items = sorted(command.item_ids())
+        found, batches = store.edit_context(self.user.name, items)
+        user = found or self.user
+        for item_id in items:
+            check_edit(batches[item_id], user, self.correcting)
 
     # -- opening -------------------------------------------------------------
 

@@ -57,7 +57,7 @@ def measure(url: str, edits: int) -> dict[str, float]:
         box = ann.push(AddAnnotations([Annotation(
             None, 1, "car", Box.from_corners(k, 0, k + 5, 5), author="ann")])).annotations[0]
         t1 = time.perf_counter()
-        ann.push(translate([box], (1.0, 0.0)))
+        ann.push(translate([box], (1.0, 0.0), merge_key=f"drag:{k}"))  # as the app's drags
         t2 = time.perf_counter()
         ann.undo()
         t3 = time.perf_counter()

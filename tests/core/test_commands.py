@@ -111,6 +111,19 @@ def test_new_edit_after_undo_drops_the_redo_branch(project: Project) -> None:
     assert xs == [0.0, 60.0]
 
 
+def test_a_drag_after_undo_drops_the_redo_branch_and_starts_its_own_step(
+        project: Project) -> None:
+    project.stack.push(AddAnnotations([_box()]))
+    project.stack.push(AddAnnotations([_box(x=30)]))
+    project.stack.undo()
+    shape = project.store.annotations_for_item(1)[0]
+    project.stack.push(move_vertices(shape, [0], [1, 1], merge_key="drag-after-undo"))
+    assert project.stack.redo() is None  # the undone add is gone for good
+    states = [r[0] for r in project.store._all("SELECT state FROM edit_log ORDER BY seq")]
+    assert states == ["done", "dropped", "done"]  # the add, the undone add, the drag
+    assert project.stack.undo_label() is not None and "Move" in project.stack.undo_label()
+
+
 def test_undo_history_survives_reopening(project: Project) -> None:
     project.stack.push(AddAnnotations([_box()]))
     shape = project.store.annotations_for_item(1)[0]

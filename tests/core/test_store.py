@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from annotator.errors import ProjectError, StoreError
-from annotator.model import Annotation, Box, Item, LabelSchema
+from annotator.model import Annotation, Box, Item, LabelSchema, Role
 from annotator.project import Project
 from annotator.store import CURRENT_VERSION, DB_FILE, create_project, is_team_url, open_project
 from annotator.store.migrations import MIGRATIONS
@@ -144,3 +144,16 @@ def test_batch_cannot_take_an_item_twice(any_project: Project) -> None:
         project.create_batch("c", [3, 999])
     assert [b.name for b in project.store.list_batches()] == ["a"]
     assert project.unbatched_item_ids() == [3]
+
+
+def test_edit_context_is_the_user_and_each_items_batch_in_one_query(project: Project) -> None:
+    project.set_role("ann", Role.ANNOTATOR)
+    project.create_batch("b1", [1, 2])
+    project.batch_action("b1", "assign", assignee="ann")
+    store = project.store
+    user, batches = store.edit_context("ann", [1, 2, 3])
+    assert user == store.get_user("ann")
+    assert batches == {1: store.batch_for_item(1), 2: store.batch_for_item(2), 3: None}
+    assert batches[1] is not None and batches[1].assignee == "ann" and batches[1].items == 2
+    assert store.edit_context("nobody", [3]) == (None, {3: None})
+    assert store.edit_context("ann", []) == (user, {})
