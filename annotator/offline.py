@@ -31,6 +31,7 @@ statuses, plus a ``pending`` table: the journal.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -216,8 +217,6 @@ class JournalStore(SqlStore):
 
 
 def _with_id(annotation: Annotation, annotation_id: int) -> Annotation:
-    import dataclasses
-
     return dataclasses.replace(annotation, id=annotation_id)
 
 

@@ -255,8 +255,9 @@ class Project:
                                "this computer has no offline copy of the project")
         local = copy.open()
         member = local.get_user(name) or User(name, Role.ANNOTATOR)
-        root = Path(media_root or os.environ.get("ANNOTATOR_MEDIA_ROOT") or Path.cwd())
-        project = cls(local, root.resolve(), member, location=location)
+        # the copy holds the project's settings, its media roots among them
+        folder, relative = cls._media_base(local, location, media_root)
+        project = cls(local, folder, member, location=location, relative_media=relative)
         project._attach(copy, None)
         return project
 

@@ -288,3 +288,19 @@ def test_a_drag_made_offline_is_one_journaled_edit(setup) -> None:
     assert moved is not None and moved.geometry.vertices[0][0] == pytest.approx(3.0)
     assert len(lead.store.annotations_for_item(2)) == 2
     ann.close()
+
+
+def test_opened_offline_the_media_resolves_as_online(setup, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    url, lead, relay = setup
+    lead.store.set_meta("media_roots", f'["{tmp_path}"]')
+    monkeypatch.delenv("ANNOTATOR_MEDIA_ROOT")
+    ann = _annotator(url)  # copies the project's settings with the batch
+    online = (ann.folder, ann.relative_media, ann.media_path(ann.store.get_item(1)))
+    ann.close()
+    relay.cut()
+    again = Project.open_offline(url, "ann")
+    assert (again.folder, again.relative_media,
+            again.media_path(again.store.get_item(1))) == online
+    assert again.folder == tmp_path
+    again.close()
